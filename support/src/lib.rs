@@ -1,0 +1,37 @@
+//! # socklab support
+//!
+//! The reference servers and poking clients of the socklab course, as a library and as programs.
+//!
+//! The same code serves two audiences:
+//!
+//! - **The learner** runs the programs in `src/bin/` by hand (`udp-server`, `udp-client`,
+//!   `tcp-server`, `tcp-client`) and pokes them with `nc`, `ss`, `lsof` and `strace`.
+//! - **The grader** starts the very same servers inside its own process, with faults switched on,
+//!   and reads their [`journal`] to see what really crossed the wire.
+//!
+//! ## Layout
+//!
+//! | module | concern |
+//! | --- | --- |
+//! | [`journal`] | a shared, waitable log of what a server did, with a timestamp per event |
+//! | [`running`] | a server running on its own thread, stopped and joined when dropped |
+//! | [`stop`] | the stop signal a serving thread waits on next to its socket |
+//! | [`udp_server`] | the UDP reply server and its faults (lost datagrams, strangers, silence) |
+//! | [`tcp_server`] | the TCP line server and its faults (trickled bytes, early close) |
+//! | [`proc_net`] | reading `/proc/net/tcp` and `tcp6`, the tables `ss` shows |
+//! | [`cli`] | command-line pieces shared by the programs |
+//! | [`trace`] | the tiny standard-error logger behind `--trace` |
+//! | [`signals`] | stopping a program cleanly on Ctrl-C (`SIGINT`) and `SIGTERM` |
+//!
+//! The programs in `src/bin/` are thin: they parse arguments, build the options, and call into
+//! these modules.
+
+pub mod cli;
+pub mod journal;
+pub mod proc_net;
+pub mod running;
+pub mod signals;
+pub mod stop;
+pub mod tcp_server;
+pub mod trace;
+pub mod udp_server;

@@ -1,0 +1,280 @@
+//! The UDP reply server: one reply datagram for each datagram received.
+//!
+//! UDP has no connections. The server owns one socket; every `recvfrom(2)` hands it one whole
+//! datagram and the address it came from, and the reply goes back with `sendto(2)` to that
+//! address. Nothing tells the server that a client exists until a datagram arrives, and nothing
+//! tells it that a client went away.
+//!
+//! [`UdpFault`]s make the server misbehave on purpose, each to catch one mistake a client makes.
+
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::thread;
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::journal::Journal;
+use crate::running::Running;
+use crate::stop::Stop;
+use crate::trace::{self, quoted};
+
+/// The largest UDP payload there is (65,535 minus headers), rounded up: any datagram fits, so
+/// none is ever cut short. `recvfrom` silently truncates a datagram longer than the buffer.
+const RECV_BUFFER: usize = 65536;
+
+/// One datagram to answer.
+pub struct UdpRequest<'a> {
+    pub from: SocketAddr,
+    pub payload: &'a [u8],
+    /// 1-based count of datagrams answered for this peer address, this one included.
+    pub seq: u64,
+}
+
+/// Computes the reply to one datagram.
+pub type UdpReplyFn = Arc<dyn Fn(&UdpRequest<'_>) -> Vec<u8> + Send + Sync>;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UdpFault {
+    /// Ignore the first datagram of each distinct (peer, payload); answer later copies.
+    /// `only: Some(p)` restricts this to payload p. Catches a client that never resends.
+    DropFirstCopy { only: Option<Vec<u8>> },
+    /// Before each reply, send a decoy datagram to the client from a second socket bound to the
+    /// same IP on another port. Catches a client that accepts datagrams from anyone.
+    Stranger,
+    /// Receive and journal, never reply.
+    Silent,
+}
+
+#[derive(Clone)]
+pub struct UdpOptions {
+    pub replies: UdpReplyFn,
+    pub faults: Vec<UdpFault>,
+    /// Log every datagram received and sent on standard error.
+    pub trace: bool,
+}
+
+impl UdpOptions {
+    /// The program's default behaviour: the reply is the payload with ASCII letters in capitals,
+    /// after `TAG ` when a tag is given. Any bytes work, UTF-8 or not.
+    pub fn uppercase(tag: Option<String>) -> Self {
+        let prefix = tag.map(|t| format!("{t} ").into_bytes()).unwrap_or_default();
+        UdpOptions {
+            replies: Arc::new(move |request| {
+                let mut reply = prefix.clone();
+                reply.extend(request.payload.to_ascii_uppercase());
+                reply
+            }),
+            faults: Vec::new(),
+            trace: false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UdpEvent {
+    Received {
+        from: SocketAddr,
+        payload: Vec<u8>,
+    },
+    /// Recorded after `Received`, when a fault drops the datagram.
+    Dropped {
+        from: SocketAddr,
+        payload: Vec<u8>,
+    },
+    Replied {
+        to: SocketAddr,
+        payload: Vec<u8>,
+    },
+    StrangerSent {
+        from: SocketAddr,
+        to: SocketAddr,
+        payload: Vec<u8>,
+    },
+}
+
+/// A bound UDP server, ready to serve on this thread ([`UdpServer::serve`]) or another
+/// ([`UdpServer::spawn`]).
+pub struct UdpServer {
+    socket: UdpSocket,
+    /// The second socket the [`UdpFault::Stranger`] decoys come from.
+    stranger: Option<UdpSocket>,
+    options: UdpOptions,
+    journal: Journal<UdpEvent>,
+}
+
+impl UdpServer {
+    /// Binds the server's socket (IPv6 addresses v6-only, so `::1` means IPv6 alone).
+    pub fn bind(addr: SocketAddr, options: UdpOptions) -> io::Result<UdpServer> {
+        let socket = bind_udp(addr)?;
+        let stranger = if options.faults.contains(&UdpFault::Stranger) {
+            // Same IP, port 0: the system picks another port, so the decoy's source address
+            // differs from the server's by its port alone.
+            Some(bind_udp(SocketAddr::new(socket.local_addr()?.ip(), 0))?)
+        } else {
+            None
+        };
+        Ok(UdpServer {
+            socket,
+            stranger,
+            options,
+            journal: Journal::new(),
+        })
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.socket.local_addr()
+    }
+
+    pub fn journal(&self) -> Journal<UdpEvent> {
+        self.journal.clone()
+    }
+
+    /// Serves on a new thread until the returned [`Running`] is stopped or dropped.
+    pub fn spawn(self) -> io::Result<Running<UdpEvent>> {
+        let addr = self.local_addr()?;
+        let journal = self.journal();
+        let stop = Stop::new()?;
+        let thread = {
+            let stop = stop.clone();
+            thread::Builder::new()
+                .name(format!("udp-server {addr}"))
+                .spawn(move || self.serve_until(&stop))?
+        };
+        Ok(Running::new(addr, journal, move || stop.request(), thread))
+    }
+
+    /// Serves on this thread for as long as the process runs (the programs end it with a
+    /// signal, see [`crate::signals`]).
+    pub fn serve(self) -> io::Result<()> {
+        let never = Stop::new()?;
+        self.serve_until(&never);
+        Ok(())
+    }
+
+    fn serve_until(self, stop: &Stop) {
+        let mut buf = vec![0u8; RECV_BUFFER];
+        let mut state = State::default();
+        // Non-blocking, because the socket is only read once poll(2) says it is readable; a
+        // blocking read could still hang if the datagram vanished in between.
+        if let Err(e) = self.socket.set_nonblocking(true) {
+            trace::info(format_args!("udp-server: cannot serve: {e}"));
+            return;
+        }
+        loop {
+            match stop.wait_readable(&self.socket) {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => {
+                    trace::info(format_args!("udp-server: cannot wait for datagrams: {e}"));
+                    return;
+                }
+            }
+            match self.socket.recv_from(&mut buf) {
+                Ok((n, from)) => self.answer(&mut state, from, &buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // Typically ECONNREFUSED: an earlier reply hit a port where nobody listens, the
+                // peer's system answered with an ICMP "port unreachable", and Linux reports it
+                // on the next call on this socket. It concerns that one old peer; go on serving.
+                Err(e) => trace::info(format_args!("udp-server: receive error (ignored): {e}")),
+            }
+        }
+    }
+
+    fn answer(&self, state: &mut State, from: SocketAddr, payload: &[u8]) {
+        if self.options.trace {
+            trace::trace(format_args!("from {from}: {}", quoted(payload)));
+        }
+        self.journal.record(UdpEvent::Received {
+            from,
+            payload: payload.to_vec(),
+        });
+        if self.drops(state, from, payload) {
+            if self.options.trace {
+                trace::trace(format_args!("dropped it on purpose (fault)"));
+            }
+            self.journal.record(UdpEvent::Dropped {
+                from,
+                payload: payload.to_vec(),
+            });
+            return;
+        }
+        let seq = state.answered.entry(from).or_insert(0);
+        *seq += 1;
+        let request = UdpRequest {
+            from,
+            payload,
+            seq: *seq,
+        };
+        let reply = (self.options.replies)(&request);
+        if let Some(stranger) = &self.stranger {
+            self.send_decoy(stranger, from, &reply);
+        }
+        match self.socket.send_to(&reply, from) {
+            Ok(_) => {
+                if self.options.trace {
+                    trace::trace(format_args!("to {from}: {}", quoted(&reply)));
+                }
+                self.journal.record(UdpEvent::Replied {
+                    to: from,
+                    payload: reply,
+                });
+            }
+            Err(e) => trace::info(format_args!("udp-server: cannot reply to {from}: {e}")),
+        }
+    }
+
+    /// Whether a fault says to ignore this datagram.
+    fn drops(&self, state: &mut State, from: SocketAddr, payload: &[u8]) -> bool {
+        self.options.faults.iter().any(|fault| match fault {
+            UdpFault::Silent => true,
+            UdpFault::DropFirstCopy { only } => {
+                only.as_deref().is_none_or(|p| p == payload)
+                    && state.seen.insert((from, payload.to_vec()))
+            }
+            UdpFault::Stranger => false,
+        })
+    }
+
+    /// A datagram that looks like a reply but comes from another port than the server's.
+    fn send_decoy(&self, stranger: &UdpSocket, to: SocketAddr, reply: &[u8]) {
+        let mut decoy = b"STRANGER ".to_vec();
+        decoy.extend_from_slice(reply);
+        let sent = stranger.send_to(&decoy, to).and_then(|_| stranger.local_addr());
+        match sent {
+            Ok(from) => {
+                if self.options.trace {
+                    trace::trace(format_args!("decoy from {from} to {to}: {}", quoted(&decoy)));
+                }
+                self.journal.record(UdpEvent::StrangerSent {
+                    from,
+                    to,
+                    payload: decoy,
+                });
+            }
+            Err(e) => trace::info(format_args!("udp-server: cannot send decoy to {to}: {e}")),
+        }
+    }
+}
+
+/// What the server remembers about its peers.
+#[derive(Default)]
+struct State {
+    /// Datagrams answered, per peer address: the `seq` of the next request.
+    answered: HashMap<SocketAddr, u64>,
+    /// (peer, payload) pairs seen once already, for [`UdpFault::DropFirstCopy`].
+    seen: HashSet<(SocketAddr, Vec<u8>)>,
+}
+
+/// A UDP socket bound to `addr`; an IPv6 one accepts IPv6 only (no IPv4-mapped addresses), so the
+/// address family a learner asked for is the one they get.
+fn bind_udp(addr: SocketAddr) -> io::Result<UdpSocket> {
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.bind(&addr.into())?;
+    Ok(socket.into())
+}
