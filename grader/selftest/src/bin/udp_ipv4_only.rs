@@ -1,0 +1,95 @@
+//! # `udp_ipv4_only`: known-bad, IPv4 only
+//!
+//! Known-bad: the grader must reject it. It always binds 0.0.0.0:0 and keeps only the IPv4
+//! addresses of HOST, so an IPv6 literal such as ::1 (or a name with only IPv6 addresses) fails.
+//!
+//! The mistake: assuming IPv4. The socket's family must follow the server's address, which may be
+//! IPv6.
+//!
+//! Everything else is as the contract says. Symptom: given HOST = ::1, it prints "udp_client: ::1
+//! has no IPv4 address" and exits 1 at once, without sending anything.
+//!
+//! Contract: `udp_client HOST PORT`, as in `exercises/udp_client.rs` (chapter 2, "UDP").
+
+use std::io::{self, BufRead, Write};
+use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs, UdpSocket};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+const TRY_WAIT: Duration = Duration::from_secs(1);
+const TRIES: u32 = 3;
+const BUFFER: usize = 65536;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let port = match args.as_slice() {
+        [_, port] => port.parse::<u16>().ok().filter(|&p| p != 0),
+        _ => None,
+    };
+    let Some(port) = port else {
+        eprintln!("usage: udp_client HOST PORT");
+        return ExitCode::from(2);
+    };
+    match run(&args[0], port) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("udp_client: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(host: &str, port: u16) -> Result<()> {
+    // MISTAKE: only IPv4 addresses are considered.
+    let server = (host, port)
+        .to_socket_addrs()
+        .with_context(|| format!("cannot resolve {host}"))?
+        .find(SocketAddr::is_ipv4)
+        .with_context(|| format!("{host} has no IPv4 address"))?;
+    // MISTAKE: always an IPv4 socket.
+    let local = SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0));
+    let socket = UdpSocket::bind(local).with_context(|| format!("cannot bind to {local}"))?;
+    let mut reply = vec![0; BUFFER];
+    let mut output = io::stdout().lock();
+    for request in io::stdin().lock().split(b'\n') {
+        let request = request.context("cannot read standard input")?;
+        let len = exchange(&socket, server, &request, &mut reply)?;
+        output.write_all(&reply[..len])?;
+        output.write_all(b"\n")?;
+        output.flush()?;
+    }
+    Ok(())
+}
+
+fn exchange(
+    socket: &UdpSocket,
+    server: SocketAddr,
+    request: &[u8],
+    reply: &mut [u8],
+) -> Result<usize> {
+    for _try in 1..=TRIES {
+        socket
+            .send_to(request, server)
+            .with_context(|| format!("cannot send to {server}"))?;
+        let deadline = Instant::now() + TRY_WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            socket.set_read_timeout(Some(left))?;
+            match socket.recv_from(reply) {
+                Ok((len, from)) if from == server => return Ok(len),
+                Ok(_stranger) => continue,
+                Err(e) => match e.kind() {
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => break,
+                    io::ErrorKind::Interrupted => continue,
+                    _ => return Err(e).with_context(|| format!("cannot receive from {server}")),
+                },
+            }
+        }
+    }
+    bail!("no reply from {server} after {TRIES} tries")
+}

@@ -1,0 +1,99 @@
+//! # `udp_no_retry`: known-bad, never sends a datagram twice
+//!
+//! Known-bad: the grader must reject it. It sends each line once and waits 1 s for the reply; when
+//! the datagram (or its reply) is lost, it gives up at once instead of sending again (3 tries in
+//! all).
+//!
+//! The mistake: trusting UDP to deliver. Nothing tells the sender that a datagram was lost, so the
+//! only cure is to send it again after a timeout.
+//!
+//! Everything else is as the contract says. Symptom: against a server that drops the first copy of
+//! a datagram, it prints "udp_client: no reply from ADDR" after 1 s and exits 1; the server saw
+//! that datagram only once.
+//!
+//! Contract: `udp_client HOST PORT`, as in `exercises/udp_client.rs` (chapter 2, "UDP").
+
+use std::io::{self, BufRead, Write};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+const TRY_WAIT: Duration = Duration::from_secs(1);
+// MISTAKE: one try only; a lost datagram is never sent again.
+const TRIES: u32 = 1;
+const BUFFER: usize = 65536;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let port = match args.as_slice() {
+        [_, port] => port.parse::<u16>().ok().filter(|&p| p != 0),
+        _ => None,
+    };
+    let Some(port) = port else {
+        eprintln!("usage: udp_client HOST PORT");
+        return ExitCode::from(2);
+    };
+    match run(&args[0], port) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("udp_client: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(host: &str, port: u16) -> Result<()> {
+    let server = (host, port)
+        .to_socket_addrs()
+        .with_context(|| format!("cannot resolve {host}"))?
+        .next()
+        .with_context(|| format!("{host} has no address"))?;
+    let local: SocketAddr = match server {
+        SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
+        SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
+    };
+    let socket = UdpSocket::bind(local).with_context(|| format!("cannot bind to {local}"))?;
+    let mut reply = vec![0; BUFFER];
+    let mut output = io::stdout().lock();
+    for request in io::stdin().lock().split(b'\n') {
+        let request = request.context("cannot read standard input")?;
+        let len = exchange(&socket, server, &request, &mut reply)?;
+        output.write_all(&reply[..len])?;
+        output.write_all(b"\n")?;
+        output.flush()?;
+    }
+    Ok(())
+}
+
+fn exchange(
+    socket: &UdpSocket,
+    server: SocketAddr,
+    request: &[u8],
+    reply: &mut [u8],
+) -> Result<usize> {
+    for _try in 1..=TRIES {
+        socket
+            .send_to(request, server)
+            .with_context(|| format!("cannot send to {server}"))?;
+        let deadline = Instant::now() + TRY_WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            socket.set_read_timeout(Some(left))?;
+            match socket.recv_from(reply) {
+                Ok((len, from)) if from == server => return Ok(len),
+                Ok(_stranger) => continue,
+                Err(e) => match e.kind() {
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => break,
+                    io::ErrorKind::Interrupted => continue,
+                    _ => return Err(e).with_context(|| format!("cannot receive from {server}")),
+                },
+            }
+        }
+    }
+    bail!("no reply from {server}")
+}
