@@ -1,0 +1,99 @@
+//! `tcp-client`: a tool to poke TCP servers by hand. See `tcp-client --help`.
+
+use std::io::{self, BufRead, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::process::ExitCode;
+use std::thread;
+
+use anyhow::Context;
+use clap::Parser;
+use support::cli;
+
+/// Connects to HOST PORT, sends each line you type (or pipe in), and shows every piece of data
+/// that comes back exactly as it arrived.
+///
+/// Each `recv N bytes: "..."` line is one read from the socket. Watch how they rarely line up
+/// with the server's lines: TCP delivers a stream of bytes, not messages, so one reply may come
+/// in several reads, or several replies in one.
+///
+/// At the end of input (Ctrl-D) it closes its sending side only, `shutdown(Write)`, and prints
+/// `sent FIN (half-close)`: the server sees the end of the stream but can still answer. When the
+/// server closes too, it prints `peer closed` and exits.
+#[derive(Parser, Debug)]
+#[command(name = "tcp-client", version)]
+struct Args {
+    /// The server: a name like `localhost`, or an IPv4 or IPv6 address.
+    host: String,
+
+    /// The server's port.
+    port: u16,
+
+    /// At the end of input, do not half-close: just wait until the server closes.
+    #[arg(long)]
+    no_half_close: bool,
+}
+
+fn main() -> ExitCode {
+    cli::run_main("tcp-client", || {
+        let args = Args::parse();
+        let stream = connect(&args.host, args.port)?;
+        println!(
+            "connected {} -> {}",
+            stream.local_addr()?,
+            stream.peer_addr()?
+        );
+        let reader = stream.try_clone()?;
+        // The reader thread ends the program: when the server closes (status 0) or on an error.
+        let receiving = thread::spawn(move || receive(reader));
+        let mut writer = &stream;
+        for line in io::stdin().lock().lines() {
+            let mut line = line.context("cannot read standard input")?;
+            line.push('\n');
+            writer.write_all(line.as_bytes()).context("cannot send")?;
+        }
+        if !args.no_half_close {
+            stream.shutdown(Shutdown::Write).context("cannot half-close")?;
+            println!("sent FIN (half-close)");
+        }
+        match receiving.join() {
+            Ok(result) => result,
+            Err(_) => anyhow::bail!("the receiving thread failed"),
+        }
+    })
+}
+
+/// Tries every address of `host` in turn, as a well-behaved client does.
+fn connect(host: &str, port: u16) -> anyhow::Result<TcpStream> {
+    let mut last = None;
+    for addr in cli::resolve(host, port)? {
+        match TcpStream::connect(addr) {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last = Some(anyhow::Error::new(e).context(format!("cannot connect to {addr}"))),
+        }
+    }
+    Err(last.unwrap_or_else(|| anyhow::anyhow!("{host} has no address")))
+}
+
+/// Prints each read until the server closes, then exits the process.
+fn receive(mut stream: TcpStream) -> anyhow::Result<()> {
+    let mut buf = vec![0u8; 65536];
+    loop {
+        match stream.read(&mut buf) {
+            // 0 means the server closed its sending side: nothing more will ever arrive.
+            Ok(0) => {
+                println!("peer closed");
+                // The main thread may still be blocked reading standard input; end it too.
+                std::process::exit(0);
+            }
+            Ok(n) => {
+                let text = String::from_utf8_lossy(&buf[..n]);
+                println!("recv {n} bytes: \"{}\"", text.escape_debug());
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                eprintln!("tcp-client: error: cannot receive: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+}
