@@ -80,10 +80,7 @@ mod tests {
 
     #[test]
     fn resolves_literals_and_names() {
-        assert_eq!(
-            resolve("::1", 7).unwrap(),
-            vec!["[::1]:7".parse().unwrap()]
-        );
+        assert_eq!(resolve("::1", 7).unwrap(), vec!["[::1]:7".parse().unwrap()]);
         assert_eq!(
             resolve("[::1]", 7).unwrap(),
             vec!["[::1]:7".parse().unwrap()]

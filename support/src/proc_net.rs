@@ -180,10 +180,7 @@ mod tests {
         let line = "   3: 0100007F:1F90 0100007F:A2C4 01 00000002:00000003 00:00000000 00000000  1000        0 4242 1 0000000000000000 20 4 30 10 -1";
         let entry = parse_line(line).unwrap();
         assert_eq!(entry.remote, "127.0.0.1:41668".parse().unwrap());
-        assert_eq!(
-            (entry.state, entry.tx_queue, entry.rx_queue),
-            (1, 2, 3)
-        );
+        assert_eq!((entry.state, entry.tx_queue, entry.rx_queue), (1, 2, 3));
         assert_eq!((entry.uid, entry.inode), (1000, 4242));
         assert!(parse_line("garbage").is_err());
     }

@@ -94,7 +94,9 @@ impl TcpOptions {
     /// The program's default behaviour: each reply is the line with ASCII letters in capitals,
     /// after `TAG ` when a tag is given; the farewell is `received N lines` and `bye`.
     pub fn uppercase(tag: Option<String>) -> Self {
-        let prefix = tag.map(|t| format!("{t} ").into_bytes()).unwrap_or_default();
+        let prefix = tag
+            .map(|t| format!("{t} ").into_bytes())
+            .unwrap_or_default();
         TcpOptions {
             replies: Arc::new(move |request| {
                 let mut reply = prefix.clone();
@@ -115,19 +117,36 @@ impl TcpOptions {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TcpEvent {
-    Accepted { conn: u64, peer: SocketAddr },
-    Received { conn: u64, line: Vec<u8> },
+    Accepted {
+        conn: u64,
+        peer: SocketAddr,
+    },
+    Received {
+        conn: u64,
+        line: Vec<u8>,
+    },
     /// A line over `max_line`: replied "error: line longer than N bytes", discarded up to the
     /// next `'\n'`.
-    Oversized { conn: u64 },
+    Oversized {
+        conn: u64,
+    },
     /// One record per reply line or farewell line, with its `'\n'`, however it was written.
-    Sent { conn: u64, bytes: Vec<u8> },
+    Sent {
+        conn: u64,
+        bytes: Vec<u8>,
+    },
     /// `read` returned 0: orderly end of stream from the client.
-    PeerHalfClosed { conn: u64 },
+    PeerHalfClosed {
+        conn: u64,
+    },
     /// `ECONNRESET` (or another read or write error): the client is forgotten.
-    PeerReset { conn: u64 },
+    PeerReset {
+        conn: u64,
+    },
     /// The server closed its socket for this connection (always the last event of a conn).
-    Closed { conn: u64 },
+    Closed {
+        conn: u64,
+    },
 }
 
 /// A listening TCP line server, ready to serve on this thread ([`TcpLineServer::serve`]) or
@@ -396,8 +415,7 @@ impl Connection {
                 if discarding {
                     discarding = false;
                 } else {
-                    // The line is copied out so that `self` can be borrowed mutably.
-                    self.on_line(&line.to_vec())?;
+                    self.on_line(line)?;
                 }
                 start += len + 1;
             }
@@ -541,7 +559,10 @@ impl Connection {
     /// bytes in the receive buffer would make the kernel send RST instead of FIN, and the client
     /// would see "connection reset" rather than a clean end of stream.
     fn close_early(&mut self) {
-        trace::info(format_args!("conn {}: closing before replying (fault)", self.conn));
+        trace::info(format_args!(
+            "conn {}: closing before replying (fault)",
+            self.conn
+        ));
         if self.stream.shutdown(Shutdown::Write).is_err() {
             return;
         }

@@ -59,7 +59,9 @@ impl UdpOptions {
     /// The program's default behaviour: the reply is the payload with ASCII letters in capitals,
     /// after `TAG ` when a tag is given. Any bytes work, UTF-8 or not.
     pub fn uppercase(tag: Option<String>) -> Self {
-        let prefix = tag.map(|t| format!("{t} ").into_bytes()).unwrap_or_default();
+        let prefix = tag
+            .map(|t| format!("{t} ").into_bytes())
+            .unwrap_or_default();
         UdpOptions {
             replies: Arc::new(move |request| {
                 let mut reply = prefix.clone();
@@ -242,11 +244,16 @@ impl UdpServer {
     fn send_decoy(&self, stranger: &UdpSocket, to: SocketAddr, reply: &[u8]) {
         let mut decoy = b"STRANGER ".to_vec();
         decoy.extend_from_slice(reply);
-        let sent = stranger.send_to(&decoy, to).and_then(|_| stranger.local_addr());
+        let sent = stranger
+            .send_to(&decoy, to)
+            .and_then(|_| stranger.local_addr());
         match sent {
             Ok(from) => {
                 if self.options.trace {
-                    trace::trace(format_args!("decoy from {from} to {to}: {}", quoted(&decoy)));
+                    trace::trace(format_args!(
+                        "decoy from {from} to {to}: {}",
+                        quoted(&decoy)
+                    ));
                 }
                 self.journal.record(UdpEvent::StrangerSent {
                     from,

@@ -35,7 +35,9 @@ fn connect(server: &Running<TcpEvent>) -> TcpStream {
 
 fn read_to_end(stream: &mut TcpStream) -> Vec<u8> {
     let mut all = Vec::new();
-    stream.read_to_end(&mut all).expect("the server closes in time");
+    stream
+        .read_to_end(&mut all)
+        .expect("the server closes in time");
     all
 }
 
@@ -65,9 +67,7 @@ fn events(server: &Running<TcpEvent>) -> Vec<TcpEvent> {
 
 fn wait_for(server: &Running<TcpEvent>, done: impl FnMut(&[Stamped<TcpEvent>]) -> bool) {
     assert!(
-        server
-            .journal()
-            .wait_until(Instant::now() + DEADLINE, done),
+        server.journal().wait_until(Instant::now() + DEADLINE, done),
         "timed out; journal: {:?}",
         events(server)
     );
@@ -174,7 +174,9 @@ fn trickle_peer_drained_makes_every_read_a_single_byte() {
 fn trickle_every_keeps_the_bytes_in_order() {
     let server = start(
         "127.0.0.1:0",
-        with_faults(vec![TcpFault::Trickle(Pace::Every(Duration::from_millis(1)))]),
+        with_faults(vec![TcpFault::Trickle(Pace::Every(Duration::from_millis(
+            1,
+        )))]),
     );
     assert_eq!(
         conversation(&server, b"slow\n"),
@@ -196,7 +198,10 @@ fn close_before_reply_closes_cleanly_without_a_word() {
     let events = events(&server);
     assert!(!events.iter().any(|e| matches!(e, TcpEvent::Sent { .. })));
     assert_eq!(
-        events.iter().filter(|e| matches!(e, TcpEvent::Received { .. })).count(),
+        events
+            .iter()
+            .filter(|e| matches!(e, TcpEvent::Received { .. }))
+            .count(),
         1
     );
 }
@@ -245,7 +250,10 @@ fn a_reset_client_is_forgotten_and_new_clients_are_served() {
     drop(stream);
     wait_for(&server, has(TcpEvent::Closed { conn: 1 }));
     let events = events(&server);
-    assert!(events.contains(&TcpEvent::PeerReset { conn: 1 }), "{events:?}");
+    assert!(
+        events.contains(&TcpEvent::PeerReset { conn: 1 }),
+        "{events:?}"
+    );
     assert!(!events.contains(&TcpEvent::PeerHalfClosed { conn: 1 }));
     assert_eq!(
         conversation(&server, b"next\n"),
@@ -291,7 +299,9 @@ fn a_client_that_never_reads_blocks_no_one_and_stopping_is_still_prompt() {
 fn stopping_is_prompt_with_a_stalled_client_connected() {
     let server = start(
         "127.0.0.1:0",
-        with_faults(vec![TcpFault::Trickle(Pace::Every(Duration::from_secs(60)))]),
+        with_faults(vec![TcpFault::Trickle(Pace::Every(Duration::from_secs(
+            60,
+        )))]),
     );
     // One client stalls mid-line (the server blocks in read), one mid-reply (in a long pause).
     let mut mid_line = connect(&server);

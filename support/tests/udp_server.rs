@@ -49,9 +49,7 @@ fn events(server: &Running<UdpEvent>) -> Vec<UdpEvent> {
 
 fn wait_for(server: &Running<UdpEvent>, done: impl FnMut(&[Stamped<UdpEvent>]) -> bool) {
     assert!(
-        server
-            .journal()
-            .wait_until(Instant::now() + DEADLINE, done),
+        server.journal().wait_until(Instant::now() + DEADLINE, done),
         "timed out; journal: {:?}",
         events(server)
     );
@@ -115,12 +113,17 @@ fn drop_first_copy_drops_exactly_the_first_copy() {
     let me = socket.local_addr().unwrap();
     socket.send_to(b"one", server.local_addr()).unwrap();
     wait_for(&server, |e| {
-        e.iter().any(|s| matches!(s.event, UdpEvent::Dropped { .. }))
+        e.iter()
+            .any(|s| matches!(s.event, UdpEvent::Dropped { .. }))
     });
     socket.send_to(b"one", server.local_addr()).unwrap();
     assert_eq!(recv(&socket).0, b"ONE");
     socket.send_to(b"one", server.local_addr()).unwrap();
-    assert_eq!(recv(&socket).0, b"ONE", "only the very first copy is dropped");
+    assert_eq!(
+        recv(&socket).0,
+        b"ONE",
+        "only the very first copy is dropped"
+    );
     let received = |payload: &[u8]| UdpEvent::Received {
         from: me,
         payload: payload.to_vec(),
@@ -159,7 +162,8 @@ fn drop_first_copy_can_target_one_payload() {
     assert_eq!(recv(&socket).0, b"KEPT");
     socket.send_to(b"lost", server.local_addr()).unwrap();
     wait_for(&server, |e| {
-        e.iter().any(|s| matches!(s.event, UdpEvent::Dropped { .. }))
+        e.iter()
+            .any(|s| matches!(s.event, UdpEvent::Dropped { .. }))
     });
     socket.send_to(b"lost", server.local_addr()).unwrap();
     assert_eq!(recv(&socket).0, b"LOST");
@@ -222,7 +226,9 @@ fn survives_a_port_unreachable_error_and_keeps_serving() {
     release.send(()).unwrap();
     wait_for(&server, |e| e.len() == 2);
     let socket = client(&server);
-    socket.send_to(b"still there?", server.local_addr()).unwrap();
+    socket
+        .send_to(b"still there?", server.local_addr())
+        .unwrap();
     assert_eq!(recv(&socket).0, b"STILL THERE?");
 }
 

@@ -52,7 +52,9 @@ fn main() -> ExitCode {
             writer.write_all(line.as_bytes()).context("cannot send")?;
         }
         if !args.no_half_close {
-            stream.shutdown(Shutdown::Write).context("cannot half-close")?;
+            stream
+                .shutdown(Shutdown::Write)
+                .context("cannot half-close")?;
             println!("sent FIN (half-close)");
         }
         match receiving.join() {
@@ -68,7 +70,9 @@ fn connect(host: &str, port: u16) -> anyhow::Result<TcpStream> {
     for addr in cli::resolve(host, port)? {
         match TcpStream::connect(addr) {
             Ok(stream) => return Ok(stream),
-            Err(e) => last = Some(anyhow::Error::new(e).context(format!("cannot connect to {addr}"))),
+            Err(e) => {
+                last = Some(anyhow::Error::new(e).context(format!("cannot connect to {addr}")))
+            }
         }
     }
     Err(last.unwrap_or_else(|| anyhow::anyhow!("{host} has no address")))

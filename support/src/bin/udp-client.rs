@@ -84,7 +84,12 @@ fn print_arrivals(socket: &UdpSocket, wait: Duration) -> anyhow::Result<()> {
         socket.set_read_timeout(Some(left))?;
         match socket.recv_from(&mut buf) {
             Ok((n, from)) => println!("from {from}: {}", String::from_utf8_lossy(&buf[..n])),
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 return Ok(());
             }
             // Linux reports an ICMP "port unreachable" for an earlier datagram as ECONNREFUSED

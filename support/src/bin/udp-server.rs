@@ -59,7 +59,8 @@ fn main() -> ExitCode {
             options.faults.push(UdpFault::Silent);
         }
         let addr = args.server.addr()?;
-        let server = UdpServer::bind(addr, options).with_context(|| format!("cannot bind {addr}"))?;
+        let server =
+            UdpServer::bind(addr, options).with_context(|| format!("cannot bind {addr}"))?;
         cli::announce(server.local_addr()?)?;
         server.serve().context("serving failed")
     })
