@@ -196,7 +196,11 @@ impl TcpLineServer {
             let shared = Arc::clone(&shared);
             thread::Builder::new()
                 .name(format!("tcp-server {addr}"))
-                .spawn(move || self.serve_until(shared))?
+                .spawn(move || {
+                    if let Err(e) = self.serve_until(shared) {
+                        trace::info(format_args!("tcp-server: stopped serving: {e}"));
+                    }
+                })?
         };
         Ok(Running::new(addr, journal, move || shared.stop(), thread))
     }
@@ -204,28 +208,25 @@ impl TcpLineServer {
     /// Serves on this thread for as long as the process runs (the programs end it with a
     /// signal, see [`crate::signals`]).
     pub fn serve(self) -> io::Result<()> {
-        self.serve_until(Arc::new(Shared::new()?));
-        Ok(())
+        self.serve_until(Arc::new(Shared::new()?))
     }
 
-    /// The accept loop. Returns once a stop is requested and every connection thread is done.
-    fn serve_until(self, shared: Arc<Shared>) {
+    /// The accept loop. Returns once a stop is requested (or waiting itself fails) and every
+    /// connection thread is done.
+    fn serve_until(self, shared: Arc<Shared>) -> io::Result<()> {
         let options = Arc::new(self.options);
         let mut next_conn = 1;
         let mut workers: Vec<JoinHandle<()>> = Vec::new();
         // Non-blocking, because the listener is only used once poll(2) says a connection is
         // waiting; a blocking accept could still hang if that connection was reset meanwhile.
-        if let Err(e) = self.listener.set_nonblocking(true) {
-            trace::info(format_args!("tcp-server: cannot serve: {e}"));
-            return;
-        }
-        loop {
+        self.listener.set_nonblocking(true)?;
+        let outcome = loop {
             match shared.stop.wait_readable(&self.listener) {
                 Ok(true) => {}
-                Ok(false) => break,
+                Ok(false) => break Ok(()),
                 Err(e) => {
-                    trace::info(format_args!("tcp-server: cannot wait for connections: {e}"));
-                    break;
+                    // Connections already open are still served to their end.
+                    break Err(e);
                 }
             }
             let (stream, peer) = match self.listener.accept() {
@@ -255,11 +256,12 @@ impl TcpLineServer {
                 Ok(worker) => workers.push(worker),
                 Err(e) => trace::info(format_args!("conn {conn}: cannot serve: {e}")),
             }
-        }
+        };
         for worker in workers {
             // Err only if the thread panicked; it has ended either way.
             let _ = worker.join();
         }
+        outcome
     }
 }
 
@@ -478,10 +480,19 @@ impl Connection {
         self.send_line(message.into_bytes())
     }
 
-    /// Sends one line and its '\n', all at once or trickled, and journals it once it is all
-    /// written (handed to the kernel, that is: "sent" does not mean "read by the client").
+    /// Sends one line and its '\n', all at once or trickled. It is journaled before the first
+    /// byte is written: a client can read a line, print it and exit, and the grader read the
+    /// journal, before the write has returned here. So `Sent` means "the server sent, or began
+    /// to send, these bytes"; a write that fails is followed by a `PeerReset`.
     fn send_line(&mut self, mut line: Vec<u8>) -> Result<(), Cut> {
         line.push(b'\n');
+        if self.options.trace {
+            trace::trace(format_args!("conn {} -> {}", self.conn, quoted(&line)));
+        }
+        self.journal.record(TcpEvent::Sent {
+            conn: self.conn,
+            bytes: line.clone(),
+        });
         let written = match self.pace() {
             None => self.stream.write_all(&line),
             Some(pace) => self.trickle(&line, &pace)?,
@@ -489,13 +500,6 @@ impl Connection {
         if let Err(e) = written {
             return Err(self.failed("write", &e));
         }
-        if self.options.trace {
-            trace::trace(format_args!("conn {} -> {}", self.conn, quoted(&line)));
-        }
-        self.journal.record(TcpEvent::Sent {
-            conn: self.conn,
-            bytes: line,
-        });
         Ok(())
     }
 
