@@ -130,7 +130,8 @@ pub enum TcpEvent {
     Oversized {
         conn: u64,
     },
-    /// One record per reply line or farewell line, with its `'\n'`, however it was written.
+    /// One record per reply line or farewell line, with its `'\n'`, however it was written;
+    /// journaled before the first byte is written, so whatever a client prints is already here.
     Sent {
         conn: u64,
         bytes: Vec<u8>,

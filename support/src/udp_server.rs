@@ -85,10 +85,12 @@ pub enum UdpEvent {
         from: SocketAddr,
         payload: Vec<u8>,
     },
+    /// Journaled just before the reply is sent, so that whatever a client prints is already here.
     Replied {
         to: SocketAddr,
         payload: Vec<u8>,
     },
+    /// A decoy from the stranger's socket ([`UdpFault::Stranger`]), journaled before it is sent.
     StrangerSent {
         from: SocketAddr,
         to: SocketAddr,
