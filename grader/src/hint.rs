@@ -1,0 +1,216 @@
+//! The mistakes the grader knows by name, and what to tell a learner who made one.
+//!
+//! Every failing check ends in exactly one [`Hint`]: the concept the program got wrong and the
+//! chapter that explains it. The grader's own tests run one known-bad program per hint and expect
+//! that very hint, so a hint here is a promise that the grader can tell this mistake apart.
+
+use std::fmt;
+
+/// A chapter of the book, by number, title and file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Chapter {
+    pub number: u8,
+    pub title: &'static str,
+    pub file: &'static str,
+}
+
+impl fmt::Display for Chapter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "chapter {}, \"{}\" (book/src/{})",
+            self.number, self.title, self.file
+        )
+    }
+}
+
+pub const CH_SOCKETS: Chapter = Chapter {
+    number: 1,
+    title: "Sockets, descriptors and addresses",
+    file: "ch01-sockets.md",
+};
+pub const CH_UDP: Chapter = Chapter {
+    number: 2,
+    title: "UDP",
+    file: "ch02-udp.md",
+};
+pub const CH_TCP: Chapter = Chapter {
+    number: 3,
+    title: "TCP",
+    file: "ch03-tcp.md",
+};
+
+/// A named mistake.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Hint {
+    /// An untouched `todo!()` was reached.
+    NotDone { location: String, chapter: Chapter },
+    /// The program does not compile.
+    DoesNotCompile { chapter: Chapter },
+    /// The program panicked instead of reporting an error.
+    Panicked { chapter: Chapter },
+    /// The program was killed by a signal (a crash or an abort).
+    Crashed { chapter: Chapter },
+    /// An error happened and the program said nothing, or exited 0.
+    ErrorNotReported { chapter: Chapter },
+    /// The program exited with an error although the exchange should have worked.
+    FailedNeedlessly { chapter: Chapter },
+    /// It printed replies that the server never sent.
+    MadeUpReplies { chapter: Chapter },
+    /// HOST as a name, or an IPv6 literal, did not work.
+    AddressFamily { chapter: Chapter },
+    /// Output differs from what the server sent in a way no other hint explains.
+    WrongOutput { chapter: Chapter },
+    /// The server did not receive what the program should have sent.
+    WrongRequests { chapter: Chapter },
+    /// Still running long after it should have finished, with nothing lost on the way.
+    Hung { chapter: Chapter },
+    /// The grader could not set the check up: not the learner's fault.
+    Setup { chapter: Chapter },
+
+    // UDP
+    /// Gave up after the first lost datagram.
+    UdpNoRetry,
+    /// Sent more than three tries, or did not wait between them.
+    UdpTooManyTries,
+    /// Waited forever for a datagram that was lost.
+    UdpNoTimeout,
+    /// Bound a fixed local port instead of an ephemeral one.
+    UdpFixedPort,
+    /// Printed a datagram that came from another address than the server's.
+    UdpAcceptsStrangers,
+    /// Received into a buffer too small for the reply.
+    UdpTruncated,
+    /// Used more than one socket (source address) for one conversation.
+    UdpManySockets,
+
+    // TCP
+    /// Took whatever one read returned as one reply.
+    TcpOneReadOneMessage,
+    /// Opened more than one connection.
+    TcpConnectionPerLine,
+    /// Never shut down its sending side, so the server never saw the end of input.
+    TcpNoHalfClose,
+    /// Left before the server had closed, missing what it sent after the half-close.
+    TcpLeftEarly,
+}
+
+impl Hint {
+    pub fn chapter(&self) -> Chapter {
+        use Hint::*;
+        match self {
+            NotDone { chapter, .. }
+            | DoesNotCompile { chapter }
+            | Panicked { chapter }
+            | Crashed { chapter }
+            | ErrorNotReported { chapter }
+            | FailedNeedlessly { chapter }
+            | MadeUpReplies { chapter }
+            | AddressFamily { chapter }
+            | WrongOutput { chapter }
+            | WrongRequests { chapter }
+            | Hung { chapter }
+            | Setup { chapter } => *chapter,
+            UdpNoRetry | UdpTooManyTries | UdpNoTimeout | UdpFixedPort | UdpAcceptsStrangers
+            | UdpTruncated | UdpManySockets => CH_UDP,
+            TcpOneReadOneMessage | TcpConnectionPerLine | TcpNoHalfClose | TcpLeftEarly => CH_TCP,
+        }
+    }
+
+    /// The advice, in plain words.
+    pub fn advice(&self) -> String {
+        use Hint::*;
+        match self {
+            NotDone { location, .. } => {
+                format!("not done yet: start at the TODO in {location}")
+            }
+            DoesNotCompile { .. } => "the program does not compile: the compiler's message is \
+                above; fix the first error first, the others often follow from it"
+                .into(),
+            Panicked { .. } => "the program panicked. A panic is never a way to report an \
+                error: every call that can fail (connect, send, recv) returns a Result; turn the \
+                error into one line on standard error (`eprintln!`) and exit with status 1"
+                .into(),
+            Crashed { .. } => {
+                "the program was killed by a signal. If it was SIGPIPE, it wrote to a \
+                connection the peer had closed; Rust programs normally get an EPIPE error instead"
+                    .into()
+            }
+            ErrorNotReported { .. } => "when the exchange cannot be done the program must say so: \
+                one line on standard error, and exit status 1 (not 0, and not silence)"
+                .into(),
+            FailedNeedlessly { .. } => "the program gave up although the server was there and \
+                answered: read the error it printed, and compare its steps with the chapter's"
+                .into(),
+            MadeUpReplies { .. } => "the program printed lines the server never sent. A client \
+                prints what it receives, byte for byte: the grader's server makes replies that \
+                cannot be guessed from the requests"
+                .into(),
+            AddressFamily { .. } => "HOST may be a name (localhost), an IPv4 literal or an IPv6 \
+                literal (::1). Resolve it with `ToSocketAddrs` (\"HOST:PORT\" does not work for \
+                IPv6; use (host, port)), and make the socket of the family of the address you got: \
+                an IPv4 socket cannot talk to ::1"
+                .into(),
+            WrongOutput { .. } => "what the program printed is not what the server sent: compare \
+                the two, line by line, in the transcript above"
+                .into(),
+            WrongRequests { .. } => "the server did not receive what the contract says to send: \
+                each input line, in order (UDP: one datagram per line, without the newline; TCP: \
+                the line with its newline)"
+                .into(),
+            Hung { .. } => "the program was still running long after its input ended, although \
+                nothing was lost: it waits for something that never comes. Compare what it waits \
+                for with the contract"
+                .into(),
+            Setup { .. } => "the grader could not set this check up, which is not your program's \
+                fault: run it again, and report it if it keeps happening"
+                .into(),
+            UdpNoRetry => "UDP does not deliver every datagram: the server never got the first \
+                copy. When no reply comes within 1 s, send the same datagram again (3 tries in \
+                all) before giving up"
+                .into(),
+            UdpTooManyTries => "send each datagram at most 3 times, and wait up to 1 s for the \
+                reply after each try; then give up with a message on standard error and exit 1"
+                .into(),
+            UdpNoTimeout => "a lost datagram never arrives, so a plain recv_from waits forever. \
+                Set a read timeout (`set_read_timeout(Some(1 s))`) and treat WouldBlock/TimedOut \
+                as \"no reply this time\""
+                .into(),
+            UdpFixedPort => "bind the client's socket to port 0, so the system picks a free \
+                ephemeral port: a fixed port fails as soon as two clients run at once, or another \
+                program holds it"
+                .into(),
+            UdpAcceptsStrangers => "anyone can send a datagram to your port. recv_from tells you \
+                who sent it: ignore every datagram whose sender is not the server's address (or \
+                connect the UDP socket, so the kernel filters for you)"
+                .into(),
+            UdpTruncated => "a datagram longer than your buffer is cut, and the rest is lost. \
+                Receive into a buffer of 65536 bytes, the most one UDP datagram can carry"
+                .into(),
+            UdpManySockets => "use one socket for the whole conversation: the server answers the \
+                address (and port) each datagram came from"
+                .into(),
+            TcpOneReadOneMessage => "TCP is a byte stream: one read may return part of a reply \
+                line, or several. Read until the newline (e.g. BufReader::read_line), never take \
+                one read as one message"
+                .into(),
+            TcpConnectionPerLine => "connect once and send every line over that one connection: \
+                the server keeps one conversation per connection"
+                .into(),
+            TcpNoHalfClose => "at the end of input, shut down the sending side \
+                (`stream.shutdown(Shutdown::Write)`): that is how the server learns there is \
+                nothing more to come, and only then does it send its last lines and close"
+                .into(),
+            TcpLeftEarly => "after the half-close, keep reading and printing until read returns 0 \
+                (the server closed): the server sends its last lines only after it has seen your \
+                end of input"
+                .into(),
+        }
+    }
+}
+
+impl fmt::Display for Hint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}; read {}", self.advice(), self.chapter())
+    }
+}
