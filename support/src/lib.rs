@@ -19,6 +19,7 @@
 //! | [`udp_server`] | the UDP reply server and its faults (lost datagrams, strangers, silence) |
 //! | [`tcp_server`] | the TCP line server and its faults (trickled bytes, early close) |
 //! | [`proc_net`] | reading `/proc/net/tcp` and `tcp6`, the tables `ss` shows |
+//! | [`sock_diag`] | asking the kernel about one TCP socket over netlink, the way `ss` does |
 //! | [`cli`] | command-line pieces shared by the programs |
 //! | [`trace`] | the tiny standard-error logger behind `--trace` |
 //! | [`signals`] | stopping a program cleanly on Ctrl-C (`SIGINT`) and `SIGTERM` |
@@ -31,6 +32,7 @@ pub mod journal;
 pub mod proc_net;
 pub mod running;
 pub mod signals;
+pub mod sock_diag;
 pub mod stop;
 pub mod tcp_server;
 pub mod trace;

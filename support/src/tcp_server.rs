@@ -22,6 +22,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use crate::journal::Journal;
 use crate::proc_net;
 use crate::running::Running;
+use crate::sock_diag::SockDiag;
 use crate::stop::Stop;
 use crate::trace::{self, quoted};
 
@@ -65,7 +66,8 @@ pub enum Pace {
     /// After every byte, wait until the peer's socket has no unread bytes (its rx_queue in
     /// /proc/net/tcp or tcp6, found by local = peer addr, remote = our addr, is 0), at most this
     /// long, then go on anyway. Makes every read of the peer return exactly one byte when it
-    /// keeps up.
+    /// keeps up. (The queue is asked for over netlink `sock_diag`, which gives the same number
+    /// as `/proc/net/tcp` without walking the whole table; `/proc` is the fallback.)
     PeerDrained { at_most: Duration },
 }
 
@@ -524,39 +526,52 @@ impl Connection {
     /// Waits until the client has read everything sent so far, or `at_most`. Returns `true` when
     /// the wait ended because the server is stopping.
     ///
-    /// Two sockets make a connection, and both are listed in `/proc/net/tcp` when the client runs
-    /// on this machine: the client's (local = its address, remote = ours), whose `rx_queue`
-    /// counts bytes that arrived but were not read yet, and ours, whose `tx_queue` counts bytes
-    /// not yet acknowledged. An `rx_queue` of 0 alone could also mean "not arrived yet", so the
-    /// byte counts as read once the client's queue was seen non-empty and then empty, or once it
-    /// is empty and our byte has been acknowledged (it arrived, so it was read).
+    /// Both ends of a connection on this machine are known to the kernel. The client's socket
+    /// (local = its address, remote = ours) has an `rx_queue`: bytes that arrived and were not
+    /// read yet (`Recv-Q` in `ss`). On loopback, a byte has arrived by the time `write` returns
+    /// (the kernel delivers it to the other socket inside the call), so an `rx_queue` of 0 means
+    /// the client has read it. The queue is asked for over netlink ([`crate::sock_diag`]), or
+    /// read from `/proc/net/tcp` where netlink is not available.
     fn wait_until_drained(&self, at_most: Duration) -> bool {
         let deadline = Instant::now() + at_most;
         let Ok(ours) = self.stream.local_addr() else {
             return self.stopping();
         };
-        let mut seen_unread = false;
+        let diag = SockDiag::new().ok();
         loop {
-            let Ok(entries) = proc_net::tcp_sockets() else {
+            let Ok(drained) = self.peer_drained(diag.as_ref(), ours) else {
                 return self.stopping();
             };
-            let theirs = proc_net::find(&entries, self.peer, ours);
-            let acked = proc_net::find(&entries, ours, self.peer).is_none_or(|e| e.tx_queue == 0);
-            match theirs {
-                Some(e) if e.rx_queue > 0 => seen_unread = true,
-                Some(_) if seen_unread || acked => return false,
-                // The client is in another network namespace (or machine): its queue cannot be
-                // seen, so an acknowledgement is the best sign there is.
-                None if acked => return false,
-                _ => {}
-            }
-            if Instant::now() >= deadline {
+            if drained || Instant::now() >= deadline {
                 return false;
             }
+            // The kernel has no event for "the peer has read its data", so this wait polls.
             if self.shared.stop.sleep(DRAIN_POLL) {
                 return true;
             }
         }
+    }
+
+    fn peer_drained(&self, diag: Option<&SockDiag>, ours: SocketAddr) -> io::Result<bool> {
+        let (theirs, mine) = match diag {
+            Some(diag) => (
+                diag.lookup(self.peer, ours)?.map(|q| q.rx_queue),
+                diag.lookup(ours, self.peer)?.map(|q| q.tx_queue),
+            ),
+            None => {
+                let entries = proc_net::tcp_sockets()?;
+                (
+                    proc_net::find(&entries, self.peer, ours).map(|e| e.rx_queue),
+                    proc_net::find(&entries, ours, self.peer).map(|e| e.tx_queue),
+                )
+            }
+        };
+        Ok(match theirs {
+            Some(unread) => unread == 0,
+            // The client is in another network namespace (or on another machine): its queue
+            // cannot be seen, so the acknowledgement of our bytes is the best sign there is.
+            None => mine.is_none_or(|unacked| unacked == 0),
+        })
     }
 
     /// [`TcpFault::CloseBeforeReply`]: an orderly close. `shutdown(Write)` sends FIN at once;
