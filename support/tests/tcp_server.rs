@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use socket2::SockRef;
 use support::journal::Stamped;
 use support::running::Running;
+use support::sock_diag::SockDiag;
 use support::tcp_server::{Pace, TcpEvent, TcpFault, TcpLineServer, TcpOptions};
 
 const DEADLINE: Duration = Duration::from_secs(5);
@@ -278,7 +279,23 @@ fn a_client_that_never_reads_blocks_no_one_and_stopping_is_still_prompt() {
             }
         })
     };
-    wait_for(&server, |e| e.len() > 2_000);
+    // Wait until the server's side holds replies the client has not taken and requests it has
+    // not read: it is stuck in `write`. The kernel sends no event for that, so this looks again
+    // every millisecond, up to the deadline.
+    let diag = SockDiag::new().unwrap();
+    let (theirs, ours) = (stalled.peer_addr().unwrap(), stalled.local_addr().unwrap());
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let q = diag
+            .lookup(theirs, ours)
+            .unwrap()
+            .expect("the server's socket");
+        if q.tx_queue > 1 << 20 && q.rx_queue > 1 << 14 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server never blocked: {q:?}");
+        thread::sleep(Duration::from_millis(1));
+    }
     assert_eq!(
         conversation(&server, b"me too\n"),
         b"ME TOO\nreceived 1 line\nbye\n"
