@@ -61,6 +61,14 @@ pub fn announce(addr: SocketAddr) -> io::Result<()> {
     out.flush()
 }
 
+/// Prints one line on standard output and flushes it, returning an error rather than panicking
+/// the way `println!` does when nobody reads any more (`udp-client ... | head -1`).
+pub fn say(line: impl Display) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    writeln!(out, "{line}")?;
+    out.flush()
+}
+
 /// Runs a program's body and turns an error into one line on standard error and exit status 1.
 /// `{:#}` prints the whole chain of contexts on that line: "cannot bind 127.0.0.1:80: Permission
 /// denied (os error 13)".

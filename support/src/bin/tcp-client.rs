@@ -37,11 +37,8 @@ fn main() -> ExitCode {
     cli::run_main("tcp-client", || {
         let args = Args::parse();
         let stream = connect(&args.host, args.port)?;
-        println!(
-            "connected {} -> {}",
-            stream.local_addr()?,
-            stream.peer_addr()?
-        );
+        let (local, peer) = (stream.local_addr()?, stream.peer_addr()?);
+        cli::say(format_args!("connected {local} -> {peer}"))?;
         let reader = stream.try_clone()?;
         // The reader thread ends the program: when the server closes (status 0) or on an error.
         let receiving = thread::spawn(move || receive(reader));
@@ -55,7 +52,7 @@ fn main() -> ExitCode {
             stream
                 .shutdown(Shutdown::Write)
                 .context("cannot half-close")?;
-            println!("sent FIN (half-close)");
+            cli::say("sent FIN (half-close)")?;
         }
         match receiving.join() {
             Ok(result) => result,
@@ -78,26 +75,31 @@ fn connect(host: &str, port: u16) -> anyhow::Result<TcpStream> {
     Err(last.unwrap_or_else(|| anyhow::anyhow!("{host} has no address")))
 }
 
-/// Prints each read until the server closes, then exits the process.
-fn receive(mut stream: TcpStream) -> anyhow::Result<()> {
+/// Prints each read until the server closes, then ends the whole process: the main thread may
+/// still be blocked reading standard input.
+fn receive(stream: TcpStream) -> anyhow::Result<()> {
+    match print_reads(stream) {
+        Ok(()) => std::process::exit(0),
+        Err(e) => {
+            eprintln!("tcp-client: error: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn print_reads(mut stream: TcpStream) -> anyhow::Result<()> {
     let mut buf = vec![0u8; 65536];
     loop {
         match stream.read(&mut buf) {
             // 0 means the server closed its sending side: nothing more will ever arrive.
-            Ok(0) => {
-                println!("peer closed");
-                // The main thread may still be blocked reading standard input; end it too.
-                std::process::exit(0);
-            }
+            Ok(0) => return cli::say("peer closed").context("cannot print"),
             Ok(n) => {
                 let text = String::from_utf8_lossy(&buf[..n]);
-                println!("recv {n} bytes: \"{}\"", text.escape_debug());
+                cli::say(format_args!("recv {n} bytes: \"{}\"", text.escape_debug()))
+                    .context("cannot print")?;
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                eprintln!("tcp-client: error: cannot receive: {e}");
-                std::process::exit(1);
-            }
+            Err(e) => return Err(e).context("cannot receive"),
         }
     }
 }

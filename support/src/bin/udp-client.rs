@@ -44,7 +44,7 @@ fn main() -> ExitCode {
         let server = cli::resolve(&args.host, args.port)?[0];
         let local = bind_addr(args.bind.as_deref(), server)?;
         let socket = UdpSocket::bind(local).with_context(|| format!("cannot bind {local}"))?;
-        println!("bound to {}", socket.local_addr()?);
+        cli::say(format_args!("bound to {}", socket.local_addr()?))?;
         let wait = Duration::from_millis(args.wait_ms);
         for line in io::stdin().lock().lines() {
             let line = line.context("cannot read standard input")?;
@@ -83,7 +83,10 @@ fn print_arrivals(socket: &UdpSocket, wait: Duration) -> anyhow::Result<()> {
         }
         socket.set_read_timeout(Some(left))?;
         match socket.recv_from(&mut buf) {
-            Ok((n, from)) => println!("from {from}: {}", String::from_utf8_lossy(&buf[..n])),
+            Ok((n, from)) => {
+                let text = String::from_utf8_lossy(&buf[..n]);
+                cli::say(format_args!("from {from}: {text}"))?;
+            }
             Err(e)
                 if matches!(
                     e.kind(),
