@@ -77,6 +77,12 @@ impl Outcome {
             .join("\n")
     }
 
+    /// When the program exited, or when the grader killed it. What its peers saw after this
+    /// instant (an end of stream, a reset) is the kernel closing its sockets, not its doing.
+    pub fn ended_at(&self) -> Instant {
+        self.started + self.elapsed
+    }
+
     /// The message of a Rust panic, if the program panicked.
     pub fn panic_message(&self) -> Option<String> {
         let at = self

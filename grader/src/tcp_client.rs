@@ -208,10 +208,13 @@ impl<'a> Conversation<'a> {
             .collect()
     }
 
+    /// Whether the server read an end of stream while the program was still running: when the
+    /// grader kills a program, the kernel closes its socket, and that is not the program's doing.
     fn half_closed(&self) -> bool {
+        let end = self.outcome.ended_at();
         self.events
             .iter()
-            .any(|e| matches!(e.event, TcpEvent::PeerHalfClosed { .. }))
+            .any(|e| matches!(e.event, TcpEvent::PeerHalfClosed { .. }) && e.at < end)
     }
 
     fn transcript(&self) -> Transcript {

@@ -247,8 +247,9 @@ impl<'a> Exchange<'a> {
         let printed = self.outcome.stdout_lines();
         let replies = self.replies();
         let expected = format!(
-            "exit status 0, and on standard output the {} the server sent to the program: {}",
-            plural(replies.len(), "reply", "replies"),
+            "exit status 0, and one reply per input line ({}) on standard output, exactly as the \
+             server sent them; the server sent {}",
+            self.lines.len(),
             quote_lines(&replies)
         );
         let actual = describe(self.outcome);

@@ -143,7 +143,36 @@ fn main() -> ExitCode {
             expect_pass(exercise(exercise_name), &subject)
         }));
     }
-    libtest_mimic::run(&args, trials).exit_code()
+    let conclusion = libtest_mimic::run(&args, trials);
+    let leftovers = leftover_processes();
+    if !leftovers.is_empty() {
+        eprintln!("selftest: processes left running after the checks: {leftovers:?}");
+        return ExitCode::FAILURE;
+    }
+    conclusion.exit_code()
+}
+
+/// Processes still running a program the checks started: every one must have been killed and
+/// reaped, whatever the check's result.
+fn leftover_processes() -> Vec<(u32, std::path::PathBuf)> {
+    let mine = [
+        target::workspace_root().join("target").join("socklab"),
+        std::path::PathBuf::from(env!("CARGO_BIN_EXE_udp_fake"))
+            .parent()
+            .expect("a folder")
+            .to_path_buf(),
+    ];
+    let me = std::process::id();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| {
+            let pid: u32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
+            let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
+            (pid != me && mine.iter().any(|dir| exe.starts_with(dir))).then_some((pid, exe))
+        })
+        .collect()
 }
 
 fn exercise(name: &str) -> &'static Exercise {
