@@ -14,6 +14,23 @@
 //! - [`udp_client`], [`tcp_client`]: the checks of each exercise;
 //! - [`failure`], [`hint`]: what a learner reads when a check fails;
 //! - [`words`]: requests and secrets that no program can guess.
+//!
+//! # Adding an exercise
+//!
+//! Copy an existing one, file for file:
+//! 1. `exercises/NAME.rs` and `solutions/NAME.rs`: the same header (the task, the contract between
+//!    `// ANCHOR: contract` lines, the chapter), `// TODO:` and `todo!("…")` where the learner
+//!    works; a `[[bin]]` entry for each in `exercises/Cargo.toml` and `solutions/Cargo.toml`.
+//! 2. `grader/src/NAME.rs`: `pub const EXERCISE: Exercise` and its checks, each a
+//!    `fn(&Subject) -> Result<(), Box<Failure>>` that starts reference servers from `support`,
+//!    runs the program with [`program::Run`], and fails with a [`failure::Failure`] whose hint
+//!    names the mistake. Run [`exercise::general_hint`] first on every outcome: it turns an
+//!    untouched `todo!()` into "not done yet" and a panic into its hint. Add the module here and
+//!    the exercise to [`exercise::catalog`]; new mistakes get a [`hint::Hint`] variant.
+//! 3. `grader/selftest/src/bin/`: one known-bad program per mistake, and correct programs in
+//!    other styles; list them in `grader/selftest/tests/selftest.rs` with the hint each must earn.
+//! 4. The book chapter includes the contract from the exercise file and ends with
+//!    `cargo test -p grader -- NAME`.
 
 pub mod exercise;
 pub mod failure;
