@@ -437,7 +437,7 @@ fn server_on_ipv6(subject: &Subject) -> Result<(), Box<Failure>> {
         secret_replies(),
         2,
     )
-    .map_err(|f| with_family_hint(f))
+    .map_err(with_family_hint)
 }
 
 fn server_by_name(subject: &Subject) -> Result<(), Box<Failure>> {
@@ -450,7 +450,7 @@ fn server_by_name(subject: &Subject) -> Result<(), Box<Failure>> {
         secret_replies(),
         2,
     )
-    .map_err(|f| with_family_hint(f))
+    .map_err(with_family_hint)
 }
 
 /// A program that could not talk to the server at all, in an address check, mishandles the address.
