@@ -20,6 +20,7 @@
 //! | [`tcp_server`] | the TCP line server and its faults (trickled bytes, early close) |
 //! | [`proc_net`] | reading `/proc/net/tcp` and `tcp6`, the tables `ss` shows |
 //! | [`sock_diag`] | asking the kernel about one TCP socket over netlink, the way `ss` does |
+//! | [`daemon`] | pid files, `kill(pid, 0)`, who listens on a port, and the chapter 7 daemon |
 //! | [`cli`] | command-line pieces shared by the programs |
 //! | [`trace`] | the tiny standard-error logger behind `--trace` |
 //! | [`signals`] | stopping a program cleanly on Ctrl-C (`SIGINT`) and `SIGTERM` |
@@ -28,6 +29,7 @@
 //! these modules.
 
 pub mod cli;
+pub mod daemon;
 pub mod journal;
 pub mod proc_net;
 pub mod running;
