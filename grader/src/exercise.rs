@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::failure::Failure;
 use crate::hint::{Chapter, Hint};
 use crate::program::{Ending, Outcome, Subject};
-use crate::{tcp_client, udp_client};
+use crate::{framed_client, tcp_client, udp_client};
 
 /// One exercise: a program the learner writes, and the checks it must pass.
 pub struct Exercise {
@@ -23,7 +23,11 @@ pub struct Check {
 
 /// Every exercise, in the book's order.
 pub fn catalog() -> Vec<&'static Exercise> {
-    vec![&udp_client::EXERCISE, &tcp_client::EXERCISE]
+    vec![
+        &udp_client::EXERCISE,
+        &tcp_client::EXERCISE,
+        &framed_client::EXERCISE,
+    ]
 }
 
 /// How long a program may take to finish a conversation that should take milliseconds. Only a

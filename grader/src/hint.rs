@@ -39,6 +39,16 @@ pub const CH_TCP: Chapter = Chapter {
     title: "TCP",
     file: "ch03-tcp.md",
 };
+pub const CH_SEEING: Chapter = Chapter {
+    number: 4,
+    title: "Seeing sockets",
+    file: "ch04-seeing-sockets.md",
+};
+pub const CH_FRAMING: Chapter = Chapter {
+    number: 5,
+    title: "Byte streams and message framing",
+    file: "ch05-framing.md",
+};
 
 /// A named mistake.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,6 +103,22 @@ pub enum Hint {
     TcpNoHalfClose,
     /// Left before the server had closed, missing what it sent after the half-close.
     TcpLeftEarly,
+
+    // Sockets seen from outside (any client exercise)
+    /// The descriptor count grew with the input: something opened per line is never closed.
+    DescriptorLeak { chapter: Chapter },
+    /// While waiting for a reply it held other sockets than its one connection to the server.
+    SocketsHeld { chapter: Chapter },
+
+    // Framing
+    /// Took one read as one frame: lost or cut frames that arrived in pieces or together.
+    FramedOneReadOneFrame,
+    /// Wrote or read the length in the wrong byte order.
+    FramedByteOrder,
+    /// Believed a length over the limit, and waited for (or allocated) it.
+    FramedNoLimit,
+    /// Printed part of a frame the connection cut short.
+    FramedPrintedBrokenFrame,
 }
 
 impl Hint {
@@ -110,7 +136,12 @@ impl Hint {
             | WrongOutput { chapter }
             | WrongRequests { chapter }
             | Hung { chapter }
-            | Setup { chapter } => *chapter,
+            | Setup { chapter }
+            | DescriptorLeak { chapter }
+            | SocketsHeld { chapter } => *chapter,
+            FramedOneReadOneFrame | FramedByteOrder | FramedNoLimit | FramedPrintedBrokenFrame => {
+                CH_FRAMING
+            }
             UdpNoRetry | UdpTooManyTries | UdpNoTimeout | UdpFixedPort | UdpAcceptsStrangers
             | UdpTruncated | UdpManySockets => CH_UDP,
             TcpOneReadOneMessage | TcpConnectionPerLine | TcpNoHalfClose | TcpLeftEarly => CH_TCP,
@@ -204,6 +235,31 @@ impl Hint {
             TcpLeftEarly => "after the half-close, keep reading and printing until read returns 0 \
                 (the server closed): the server sends its last lines only after it has seen your \
                 end of input"
+                .into(),
+            DescriptorLeak { .. } => "the program's count of open descriptors grew with its \
+                input: something it opens for each line (a socket, a clone of one, a file) is \
+                never closed. A long-running program runs out of descriptors that way; keep one \
+                connection and let what you open per line be dropped"
+                .into(),
+            SocketsHeld { .. } => "while it waits for a reply, the program should hold exactly \
+                one socket: its TCP connection to the server's port. Look at the table above (as \
+                `ss -tanp` or `lsof -p PID` would show it) for the ones that should not be there"
+                .into(),
+            FramedOneReadOneFrame => "one read is not one frame: a frame may arrive a byte at a \
+                time, in pieces, or glued to the next one. Read exactly 4 bytes of length, then \
+                exactly that many bytes (`read_exact`, or a loop), and keep what came after"
+                .into(),
+            FramedByteOrder => "the length is 4 bytes in network byte order (big-endian, most \
+                significant byte first): `u32::to_be_bytes` and `u32::from_be_bytes`; the \
+                server read a length that made no sense"
+                .into(),
+            FramedNoLimit => "a peer can announce any length up to 4 GiB: check the length \
+                against the limit (16 MiB) before you allocate or wait for that many bytes, and \
+                fail at once with one line on standard error"
+                .into(),
+            FramedPrintedBrokenFrame => "when the connection closes inside a frame, that frame \
+                is broken: print nothing of it, say so on standard error and exit 1. Print a \
+                payload only once all of it has arrived"
                 .into(),
         }
     }

@@ -18,6 +18,9 @@
 //! | [`stop`] | the stop signal a serving thread waits on next to its socket |
 //! | [`udp_server`] | the UDP reply server and its faults (lost datagrams, strangers, silence) |
 //! | [`tcp_server`] | the TCP line server and its faults (trickled bytes, early close) |
+//! | [`framed`] | length-prefixed frames: encoding, reading with a limit |
+//! | [`framed_server`] | the framed server and its faults (trickle, slicing, coalescing, large, cut, over the limit) |
+//! | [`gate`] | holding a server's reply back until the grader has looked at the client |
 //! | [`proc_net`] | reading `/proc/net/tcp` and `tcp6`, the tables `ss` shows |
 //! | [`sock_diag`] | asking the kernel about one TCP socket over netlink, the way `ss` does |
 //! | [`daemon`] | pid files, `kill(pid, 0)`, who listens on a port, and the chapter 7 daemon |
@@ -30,6 +33,9 @@
 
 pub mod cli;
 pub mod daemon;
+pub mod framed;
+pub mod framed_server;
+pub mod gate;
 pub mod journal;
 pub mod proc_net;
 pub mod running;

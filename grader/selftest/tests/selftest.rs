@@ -10,7 +10,7 @@ use std::thread;
 
 use grader::exercise::{Exercise, catalog};
 use grader::failure::Failure;
-use grader::hint::{CH_TCP, CH_UDP, Hint};
+use grader::hint::{CH_FRAMING, CH_TCP, CH_UDP, Hint};
 use grader::program::Subject;
 use grader::target::{self, Target};
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -95,6 +95,38 @@ fn known_bad() -> Vec<(&'static str, Subject, Hint)> {
             program!("tcp_ipv4_only"),
             Hint::AddressFamily { chapter: CH_TCP },
         ),
+        (
+            "framed_client",
+            program!("framed_one_read"),
+            Hint::FramedOneReadOneFrame,
+        ),
+        (
+            "framed_client",
+            program!("framed_little_endian"),
+            Hint::FramedByteOrder,
+        ),
+        (
+            "framed_client",
+            program!("framed_no_limit"),
+            Hint::FramedNoLimit,
+        ),
+        (
+            "framed_client",
+            program!("framed_prints_partial"),
+            Hint::FramedPrintedBrokenFrame,
+        ),
+        (
+            "framed_client",
+            program!("framed_leaks_fd"),
+            Hint::DescriptorLeak {
+                chapter: CH_FRAMING,
+            },
+        ),
+        (
+            "framed_client",
+            program!("framed_no_half_close"),
+            Hint::TcpNoHalfClose,
+        ),
     ]
 }
 
@@ -104,6 +136,8 @@ fn other_styles() -> Vec<(&'static str, Subject)> {
         ("udp_client", program!("udp_connected")),
         ("tcp_client", program!("tcp_send_all_first")),
         ("tcp_client", program!("tcp_read_exact_style")),
+        ("framed_client", program!("framed_read_exact_style")),
+        ("framed_client", program!("framed_manual_loop")),
     ]
 }
 
