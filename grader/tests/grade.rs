@@ -43,6 +43,11 @@ fn main() -> ExitCode {
         if names.iter().all(|t| args.is_filtered_out(t)) {
             continue;
         }
+        if args.list {
+            // Listing builds and runs nothing.
+            trials.extend(names);
+            continue;
+        }
         trials.extend(trials_for(exercise, target, &tally));
     }
 
