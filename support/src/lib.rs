@@ -18,6 +18,8 @@
 //! | [`stop`] | the stop signal a serving thread waits on next to its socket |
 //! | [`udp_server`] | the UDP reply server and its faults (lost datagrams, strangers, silence) |
 //! | [`tcp_server`] | the TCP line server and its faults (trickled bytes, early close) |
+//! | [`line_protocol`] | chapter 6's echo protocol and what its four servers share |
+//! | [`echo_iterative`], [`echo_fork`], [`echo_threads`], [`echo_poll`] | the four concurrency models: one client at a time, a process per client, a thread per client, an event loop |
 //! | [`framed`] | length-prefixed frames: encoding, reading with a limit |
 //! | [`framed_server`] | the framed server and its faults (trickle, slicing, coalescing, large, cut, over the limit) |
 //! | [`gate`] | holding a server's reply back until the grader has looked at the client |
@@ -33,10 +35,15 @@
 
 pub mod cli;
 pub mod daemon;
+pub mod echo_fork;
+pub mod echo_iterative;
+pub mod echo_poll;
+pub mod echo_threads;
 pub mod framed;
 pub mod framed_server;
 pub mod gate;
 pub mod journal;
+pub mod line_protocol;
 pub mod proc_net;
 pub mod running;
 pub mod signals;
