@@ -39,6 +39,11 @@ pub const CH_TCP: Chapter = Chapter {
     title: "TCP",
     file: "ch03-tcp.md",
 };
+pub const CH_DAEMONS: Chapter = Chapter {
+    number: 7,
+    title: "Daemons and liveness",
+    file: "ch07-daemons.md",
+};
 pub const CH_SEEING: Chapter = Chapter {
     number: 4,
     title: "Seeing sockets",
@@ -104,6 +109,20 @@ pub enum Hint {
     /// Left before the server had closed, missing what it sent after the half-close.
     TcpLeftEarly,
 
+    // Daemons
+    /// Took EPERM from `kill(pid, 0)` for "no such process".
+    DaemonEpermMeansAlive,
+    /// Said "running" because something accepted on the port, without asking whose socket it is.
+    DaemonConnectProvesNothing,
+    /// Said "running" for a live process that nothing accepts for on the port.
+    DaemonAliveIsNotListening,
+    /// Printed its verdict but kept the probe connection open (and itself running).
+    DaemonProbeLeftOpen,
+    /// Ended its probe connection with a reset instead of an orderly close.
+    DaemonProbeReset,
+    /// A verdict other than the one the situation calls for, in a way no other hint explains.
+    DaemonWrongVerdict,
+
     // Sockets seen from outside (any client exercise)
     /// The descriptor count grew with the input: something opened per line is never closed.
     DescriptorLeak { chapter: Chapter },
@@ -145,6 +164,12 @@ impl Hint {
             UdpNoRetry | UdpTooManyTries | UdpNoTimeout | UdpFixedPort | UdpAcceptsStrangers
             | UdpTruncated | UdpManySockets => CH_UDP,
             TcpOneReadOneMessage | TcpConnectionPerLine | TcpNoHalfClose | TcpLeftEarly => CH_TCP,
+            DaemonEpermMeansAlive
+            | DaemonConnectProvesNothing
+            | DaemonAliveIsNotListening
+            | DaemonProbeLeftOpen
+            | DaemonProbeReset
+            | DaemonWrongVerdict => CH_DAEMONS,
         }
     }
 
@@ -231,6 +256,30 @@ impl Hint {
             TcpNoHalfClose => "at the end of input, shut down the sending side \
                 (`stream.shutdown(Shutdown::Write)`): that is how the server learns there is \
                 nothing more to come, and only then does it send its last lines and close"
+                .into(),
+            DaemonEpermMeansAlive => "kill(pid, 0) failing with EPERM means the process \
+                exists but is not yours to signal; only ESRCH means \"no such process\". A shell's \
+                `kill -0` hides the difference: look at the errno"
+                .into(),
+            DaemonConnectProvesNothing => "a connection that succeeds proves only that something \
+                listens on the port, not that it is the pid file's process: find the LISTEN socket \
+                of the port in /proc/net/tcp and tcp6 and look for `socket:[INODE]` among the \
+                links in /proc/PID/fd"
+                .into(),
+            DaemonAliveIsNotListening => "a live process is not yet a running daemon: connect to \
+                127.0.0.1:PORT, and say `not listening` when the connection is refused"
+                .into(),
+            DaemonProbeLeftOpen => "the verdict was right, but the program kept its probe \
+                connection open and did not end: close the connection as soon as it is made, send \
+                nothing, wait for nothing, and exit"
+                .into(),
+            DaemonProbeReset => "the probe connection ended with a reset: close it in order \
+                (shutdown, then drop, with nothing unread and no SO_LINGER 0), so that the daemon \
+                reads an end of stream"
+                .into(),
+            DaemonWrongVerdict => "the verdict is not the one this situation calls for: take the \
+                steps in order (the file, the process, the port, the owner of the port) and print \
+                exactly one of the contract's lines"
                 .into(),
             TcpLeftEarly => "after the half-close, keep reading and printing until read returns 0 \
                 (the server closed): the server sends its last lines only after it has seen your \

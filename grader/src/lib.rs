@@ -33,6 +33,7 @@
 //! 4. The book chapter includes the contract from the exercise file and ends with
 //!    `cargo test -p grader -- NAME`.
 
+pub mod daemon_check;
 pub mod exercise;
 pub mod failure;
 pub mod framed_client;
