@@ -39,11 +39,12 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 // The tools for the TODOs.
 #[allow(unused_imports)]
 use {
+    anyhow::Context,
     nix::{errno::Errno, sys::signal::kill, unistd::Pid},
     std::net::{Shutdown, SocketAddr, TcpStream},
 };
@@ -82,12 +83,8 @@ fn main() -> ExitCode {
 
 /// The steps, cheapest first: the file, the process, the port, and who holds the port.
 fn check(pidfile: &Path, deadline: Instant) -> Result<Verdict> {
-    let text = match std::fs::read(pidfile) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(Verdict::NotRunning("no pid file"));
-        }
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", pidfile.display())),
+    let Some(text) = read_pid_file(pidfile)? else {
+        return Ok(Verdict::NotRunning("no pid file"));
     };
     let Some((pid, port)) = std::str::from_utf8(&text).ok().and_then(parse_pid_file) else {
         return Ok(Verdict::NotRunning("malformed pid file"));
@@ -103,6 +100,16 @@ fn check(pidfile: &Path, deadline: Instant) -> Result<Verdict> {
     }
     Ok(Verdict::Running { pid, port })
 }
+
+// ANCHOR: read_pid_file
+/// The pid file's bytes, or `None` when there is no such file.
+#[allow(unused_variables)]
+fn read_pid_file(pidfile: &Path) -> Result<Option<Vec<u8>>> {
+    // TODO: Read the whole file; `Ok(None)` when it does not exist (io::ErrorKind::NotFound), an
+    // error with context for anything else. Chapter 7, section "The pid file".
+    todo!("read the pid file")
+}
+// ANCHOR_END: read_pid_file
 
 // ANCHOR: parse
 /// `PID;PORT` -> `(pid, port)`, or `None` when the file is malformed.

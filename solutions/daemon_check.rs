@@ -79,12 +79,8 @@ fn main() -> ExitCode {
 
 /// The steps, cheapest first: the file, the process, the port, and who holds the port.
 fn check(pidfile: &Path, deadline: Instant) -> Result<Verdict> {
-    let text = match std::fs::read(pidfile) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(Verdict::NotRunning("no pid file"));
-        }
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", pidfile.display())),
+    let Some(text) = read_pid_file(pidfile)? else {
+        return Ok(Verdict::NotRunning("no pid file"));
     };
     let Some((pid, port)) = std::str::from_utf8(&text).ok().and_then(parse_pid_file) else {
         return Ok(Verdict::NotRunning("malformed pid file"));
@@ -100,6 +96,19 @@ fn check(pidfile: &Path, deadline: Instant) -> Result<Verdict> {
     }
     Ok(Verdict::Running { pid, port })
 }
+
+// ANCHOR: read_pid_file
+/// The pid file's bytes, or `None` when there is no such file.
+fn read_pid_file(pidfile: &Path) -> Result<Option<Vec<u8>>> {
+    // "No such file" is a verdict (the daemon is not running, or never was); any other error
+    // (a folder, no permission) is a failure of the check itself.
+    match std::fs::read(pidfile) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", pidfile.display())),
+    }
+}
+// ANCHOR_END: read_pid_file
 
 // ANCHOR: parse
 /// `PID;PORT` -> `(pid, port)`, or `None` when the file is malformed.

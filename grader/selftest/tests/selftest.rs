@@ -127,6 +127,21 @@ fn known_bad() -> Vec<(&'static str, Subject, Hint)> {
             program!("framed_no_half_close"),
             Hint::TcpNoHalfClose,
         ),
+        (
+            "daemon_check",
+            program!("daemon_recipe"),
+            Hint::DaemonEpermMeansAlive,
+        ),
+        (
+            "daemon_check",
+            program!("daemon_trusts_port"),
+            Hint::DaemonConnectProvesNothing,
+        ),
+        (
+            "daemon_check",
+            program!("daemon_never_closes"),
+            Hint::DaemonProbeLeftOpen,
+        ),
     ]
 }
 
