@@ -54,6 +54,11 @@ pub const CH_FRAMING: Chapter = Chapter {
     title: "Byte streams and message framing",
     file: "ch05-framing.md",
 };
+pub const CH_MANY_CLIENTS: Chapter = Chapter {
+    number: 6,
+    title: "Serving many clients",
+    file: "ch06-many-clients.md",
+};
 
 /// A named mistake.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,6 +143,22 @@ pub enum Hint {
     FramedNoLimit,
     /// Printed part of a frame the connection cut short.
     FramedPrintedBrokenFrame,
+
+    // Many clients
+    /// Served one client at a time: the others waited until it left.
+    EchoOneAtATime,
+    /// Echoed nothing until the client's end of input.
+    EchoWaitsForEnd,
+    /// Never closed a connection whose client had half-closed (it stays in CLOSE-WAIT).
+    EchoNeverCloses,
+    /// Kept a descriptor for every client that had gone.
+    EchoLeaksDescriptors,
+    /// Stopped serving (exited) after a client reset its connection.
+    EchoDiesOnReset,
+    /// An echo went to the wrong client, or was not the line sent.
+    EchoMixedUp,
+    /// The first line is not `listening on 127.0.0.1:PORT`, or `--port` was not honoured.
+    EchoFirstLine,
 }
 
 impl Hint {
@@ -170,6 +191,8 @@ impl Hint {
             | DaemonProbeLeftOpen
             | DaemonProbeReset
             | DaemonWrongVerdict => CH_DAEMONS,
+            EchoOneAtATime | EchoWaitsForEnd | EchoNeverCloses | EchoLeaksDescriptors
+            | EchoDiesOnReset | EchoMixedUp | EchoFirstLine => CH_MANY_CLIENTS,
         }
     }
 
@@ -309,6 +332,37 @@ impl Hint {
             FramedPrintedBrokenFrame => "when the connection closes inside a frame, that frame \
                 is broken: print nothing of it, say so on standard error and exit 1. Print a \
                 payload only once all of it has arrived"
+                .into(),
+            EchoOneAtATime => "the server serves one client at a time: while one is connected \
+                (or stalls half-way through a line), every other client waits. Hand each \
+                accepted connection to a thread of its own (or a child process, or serve them \
+                all from one poll loop) and go straight back to accept"
+                .into(),
+            EchoWaitsForEnd => "the server echoes nothing until the client's end of input. \
+                Send each line back as soon as its newline has arrived: a client that waits for \
+                the echo of its first line before sending the second would wait forever"
+                .into(),
+            EchoNeverCloses => "when a client half-closes (read returns 0), send back what is \
+                left and close the connection: drop every handle on the socket (clones \
+                included), since the kernel closes it only with its last descriptor. Until \
+                then the client never sees the end, and `ss` shows the socket in CLOSE-WAIT"
+                .into(),
+            EchoLeaksDescriptors => "the server keeps a descriptor for every client that has \
+                gone: its descriptor count grows with each connection until accept fails with \
+                \"Too many open files\". Make sure everything opened for a client (the stream, \
+                its clones, anything else) is dropped when that client is done"
+                .into(),
+            EchoDiesOnReset => "a client that resets its connection (or vanishes) makes read or \
+                write fail: that is an error for that one client, never for the server. Report \
+                it, forget the client, and keep serving the others"
+                .into(),
+            EchoMixedUp => "every line must go back to the client that sent it, exactly as it \
+                was sent (newline included), and only once: keep one reader and one writer per \
+                connection, and never share a buffer between clients"
+                .into(),
+            EchoFirstLine => "the first line on standard output must be `listening on \
+                127.0.0.1:PORT`, with the real port (with `--port 0` the one the system picked, \
+                from `local_addr()`), printed and flushed before the first client comes"
                 .into(),
         }
     }

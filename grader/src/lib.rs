@@ -11,7 +11,7 @@
 //! - [`target`]: which package is graded, and building its programs;
 //! - [`program`]: running a program as a child, watching its output, killing and reaping it;
 //! - [`exercise`]: the catalogue of exercises and checks, and the mistakes any program can make;
-//! - [`udp_client`], [`tcp_client`], [`framed_client`]: the checks of each exercise;
+//! - [`udp_client`], [`tcp_client`], [`framed_client`], [`echo_server`]: the checks of each exercise;
 //! - [`inspect`]: a running program's descriptors and sockets, read from `/proc` as `ss` does;
 //! - [`failure`], [`hint`]: what a learner reads when a check fails;
 //! - [`words`]: requests and secrets that no program can guess.
@@ -34,6 +34,7 @@
 //!    `cargo test -p grader -- NAME`.
 
 pub mod daemon_check;
+pub mod echo_server;
 pub mod exercise;
 pub mod failure;
 pub mod framed_client;

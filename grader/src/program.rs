@@ -298,6 +298,11 @@ impl Run {
         self.stdout.wait_for(count, deadline)
     }
 
+    /// The lines the child has printed on standard output so far, while it runs.
+    pub fn stdout_so_far(&self) -> Vec<String> {
+        self.stdout.snapshot().into_iter().map(|p| p.text).collect()
+    }
+
     /// Waits until the child exits; `None` if it is still running at the deadline.
     pub fn wait_exit(&mut self, deadline: Instant) -> Option<ExitStatus> {
         if let Some((status, _)) = self.exited {

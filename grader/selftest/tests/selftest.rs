@@ -142,6 +142,31 @@ fn known_bad() -> Vec<(&'static str, Subject, Hint)> {
             program!("daemon_never_closes"),
             Hint::DaemonProbeLeftOpen,
         ),
+        (
+            "echo_server",
+            program!("echo_one_at_a_time"),
+            Hint::EchoOneAtATime,
+        ),
+        (
+            "echo_server",
+            program!("echo_never_closes"),
+            Hint::EchoNeverCloses,
+        ),
+        (
+            "echo_server",
+            program!("echo_leaks_fd"),
+            Hint::EchoLeaksDescriptors,
+        ),
+        (
+            "echo_server",
+            program!("echo_reads_to_end"),
+            Hint::EchoWaitsForEnd,
+        ),
+        (
+            "echo_server",
+            program!("echo_dies_on_reset"),
+            Hint::EchoDiesOnReset,
+        ),
     ]
 }
 
@@ -153,6 +178,8 @@ fn other_styles() -> Vec<(&'static str, Subject)> {
         ("tcp_client", program!("tcp_read_exact_style")),
         ("framed_client", program!("framed_read_exact_style")),
         ("framed_client", program!("framed_manual_loop")),
+        ("echo_server", program!("echo_poll_style")),
+        ("echo_server", program!("echo_copy_style")),
     ]
 }
 

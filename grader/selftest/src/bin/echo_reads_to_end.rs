@@ -1,0 +1,52 @@
+//! Known bad (echo_server): a thread per client that reads everything until the end of input,
+//! then echoes it all at once. A client that waits for each echo waits forever.
+
+// One preamble for all the echo_* programs; not every one uses every import.
+#![allow(unused_imports)]
+
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::process::ExitCode;
+use std::thread;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let port: u16 = match args.as_slice() {
+        [] => 0,
+        [flag, port] if flag == "--port" => match port.parse() {
+            Ok(port) => port,
+            Err(_) => return ExitCode::from(2),
+        },
+        _ => return ExitCode::from(2),
+    };
+    let listener = match TcpListener::bind(("127.0.0.1", port)) {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("echo_server: cannot listen: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let Ok(addr) = listener.local_addr() else {
+        return ExitCode::FAILURE;
+    };
+    println!("listening on {addr}");
+    let _ = io::stdout().flush();
+    serve(listener)
+}
+
+use std::io::Read;
+
+fn serve(listener: TcpListener) -> ExitCode {
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
+        thread::spawn(move || echo(stream));
+    }
+    ExitCode::SUCCESS
+}
+
+fn echo(stream: TcpStream) -> io::Result<()> {
+    let mut all = Vec::new();
+    (&stream).read_to_end(&mut all)?;
+    (&stream).write_all(&all)?;
+    stream.shutdown(Shutdown::Write)
+}
