@@ -25,6 +25,7 @@
 //! | [`gate`] | holding a server's reply back until the grader has looked at the client |
 //! | [`proc_net`] | reading `/proc/net/tcp` and `tcp6`, the tables `ss` shows |
 //! | [`sock_diag`] | asking the kernel about one TCP socket over netlink, the way `ss` does |
+//! | [`socket_zoo`] | a process holding TCP and UDP sockets in many states, for chapter 4 |
 //! | [`daemon`] | pid files, `kill(pid, 0)`, who listens on a port, and the chapter 7 daemon |
 //! | [`cli`] | command-line pieces shared by the programs |
 //! | [`trace`] | the tiny standard-error logger behind `--trace` |
@@ -44,12 +45,11 @@ pub mod framed_server;
 pub mod gate;
 pub mod journal;
 pub mod line_protocol;
-pub mod loadgen;
-pub mod plot;
 pub mod proc_net;
 pub mod running;
 pub mod signals;
 pub mod sock_diag;
+pub mod socket_zoo;
 pub mod stop;
 pub mod tcp_server;
 pub mod trace;
