@@ -45,6 +45,8 @@ pub mod framed_server;
 pub mod gate;
 pub mod journal;
 pub mod line_protocol;
+pub mod loadgen;
+pub mod plot;
 pub mod proc_net;
 pub mod running;
 pub mod signals;
