@@ -15,7 +15,8 @@
 //!
 //! With the server's pid, it reads the server's resident memory (`VmRSS`, and `Pss` from
 //! `smaps_rollup`, summed over the server and all its descendants, as a fork server's children
-//! are) before the run and while all connections are held.
+//! are) before the run, and again once every connection has had its first echo (so the server
+//! has surely accepted each one and made whatever it makes per client), before any closes.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -77,7 +78,8 @@ pub struct Report {
     pub errors: Errors,
     /// A system limit the run ran into, said plainly.
     pub limit: Option<String>,
-    /// The server's memory in KiB (RSS, PSS) before the run and with every connection held.
+    /// The server's memory in KiB (RSS, PSS) before the run, and with every connection served
+    /// once and still open.
     pub memory_before: Option<(u64, u64)>,
     pub memory_held: Option<(u64, u64)>,
 }
@@ -329,7 +331,6 @@ pub fn run(load: &Load) -> io::Result<Report> {
         c.state = State::Done;
         c.socket = None;
     }
-    report.memory_held = load.pid.and_then(memory_of_tree);
 
     // Phase 2 and 3: talk, then close. The first messages are spread over one think time, so
     // that the connections do not all speak in the same instant.
@@ -339,11 +340,24 @@ pub fn run(load: &Load) -> io::Result<Report> {
         c.next_send = talk_start + load.think * (i as u32) / n;
     }
     let mut buf = vec![0u8; 64 * 1024];
+    // A connection is surely accepted and being served (its thread, process or entry in the
+    // server exists) once its first echo is back; so the second messages wait until every
+    // connection has its first echo, and the server's memory is read at that moment.
+    let mut first_round_done = load.pid.is_none() || report.held == 0;
     loop {
         let now = Instant::now();
+        if !first_round_done
+            && conns
+                .iter()
+                .all(|c| c.done >= 1 || !matches!(c.state, State::Idle | State::Awaiting))
+        {
+            first_round_done = true;
+            report.memory_held = load.pid.and_then(memory_of_tree);
+        }
+        let waits = |c: &Conn| c.done >= 1 && !first_round_done;
         // Send whatever is due.
         for c in conns.iter_mut() {
-            if c.state == State::Idle && c.next_send <= now {
+            if c.state == State::Idle && c.next_send <= now && !waits(c) {
                 if c.done == load.messages {
                     let _ = c
                         .socket
@@ -379,7 +393,7 @@ pub fn run(load: &Load) -> io::Result<Report> {
         // Sleep in poll until a socket is ready or the next send is due.
         let next_due = conns
             .iter()
-            .filter(|c| c.state == State::Idle)
+            .filter(|c| c.state == State::Idle && !waits(c))
             .map(|c| c.next_send)
             .min()
             .unwrap_or(deadline)
