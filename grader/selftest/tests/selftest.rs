@@ -143,6 +143,11 @@ fn known_bad() -> Vec<(&'static str, Subject, Hint)> {
             Hint::DaemonProbeLeftOpen,
         ),
         (
+            "daemon_check",
+            program!("daemon_kill_only"),
+            Hint::DaemonAliveIsNotListening,
+        ),
+        (
             "echo_server",
             program!("echo_one_at_a_time"),
             Hint::EchoOneAtATime,
