@@ -227,6 +227,21 @@ fn refuses_to_start_while_the_daemon_runs() {
 }
 
 #[test]
+fn refuses_to_start_when_it_cannot_tell() {
+    // A pid file that cannot be read (here: a directory stands where it should be). A daemon
+    // might be running behind it; starting would overwrite its file, so the program refuses.
+    let dir = TempDir::new("unreadable");
+    let pidfile = dir.0.join("daemon.pid");
+    fs::create_dir(&pidfile).unwrap();
+    let out = run_to_end(&[], &pidfile);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot tell"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(pidfile.is_dir(), "the path was left as it was");
+}
+
+#[test]
 fn replaces_a_stale_pid_file() {
     let dir = TempDir::new("stale");
     let pidfile = dir.0.join("daemon.pid");

@@ -66,8 +66,16 @@ fn refuse_if_running(pidfile: &Path) -> anyhow::Result<()> {
             "{} names a daemon that is running (pid {pid}, port {port}): not starting another",
             pidfile.display()
         ),
+        // The check could not finish (say, the pid file or the process's descriptors cannot be
+        // read): a daemon may be running that we cannot see into. Overwriting its pid file would
+        // lose it, so refuse and let a person decide.
+        Err(e) => bail!(
+            "cannot tell whether {} names a running daemon ({e}): not starting; remove the file \
+             if you are sure none runs",
+            pidfile.display()
+        ),
         // No file, or a stale one: ours will replace it.
-        _ => Ok(()),
+        Ok(_) => Ok(()),
     }
 }
 
