@@ -38,6 +38,7 @@ static WAKE_FD: AtomicI32 = AtomicI32::new(-1);
 
 /// Runs in the middle of whatever the process was doing: it does only what is safe there, one
 /// `write` of one byte (the signal's number), keeping `errno` as it found it.
+// ANCHOR: handler
 extern "C" fn on_signal(signal: libc::c_int) {
     // SAFETY: __errno_location and write are async-signal-safe; the fd is the pipe's write end,
     // open for the whole life of the process, and the byte lives on this stack.
@@ -52,6 +53,7 @@ extern "C" fn on_signal(signal: libc::c_int) {
         *libc::__errno_location() = errno;
     }
 }
+// ANCHOR_END: handler
 
 const SIGNALS: [Signal; 3] = [Signal::SIGCHLD, Signal::SIGINT, Signal::SIGTERM];
 
@@ -129,6 +131,7 @@ pub fn serve(listener: TcpListener, options: &EchoOptions) -> io::Result<()> {
             stream.set_nonblocking(false)?;
             // SAFETY: this process runs one thread (see the module doc), so the child starts
             // with every lock free; it only serves its socket and exits.
+            // ANCHOR: fork
             match unsafe { fork() } {
                 Ok(ForkResult::Child) => {
                     // The child: no accepting, no signal plumbing, just this one client.
@@ -154,6 +157,7 @@ pub fn serve(listener: TcpListener, options: &EchoOptions) -> io::Result<()> {
                     break;
                 }
             }
+            // ANCHOR_END: fork
         }
     }
 }
@@ -170,6 +174,7 @@ fn set_handlers(handler: SigHandler) -> io::Result<()> {
 }
 
 /// Collects the exit status of every child that has exited, so none is left a zombie.
+// ANCHOR: reap
 fn reap(children: &mut HashMap<Pid, u64>) {
     loop {
         match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
@@ -189,6 +194,7 @@ fn reap(children: &mut HashMap<Pid, u64>) {
         }
     }
 }
+// ANCHOR_END: reap
 
 /// Ctrl-C or SIGTERM: stop the children serving clients, then leave.
 fn stop(children: &HashMap<Pid, u64>) -> ! {

@@ -13,6 +13,7 @@ use crate::line_protocol::{self, EchoOptions};
 use crate::trace;
 
 /// Serves clients one after the other, for as long as the process runs.
+// ANCHOR: serve
 pub fn serve(listener: TcpListener, options: &EchoOptions) -> io::Result<()> {
     let mut next_conn = 1;
     loop {
@@ -34,3 +35,4 @@ pub fn serve(listener: TcpListener, options: &EchoOptions) -> io::Result<()> {
         line_protocol::log_closed(conn, ending);
     }
 }
+// ANCHOR_END: serve

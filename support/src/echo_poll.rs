@@ -50,6 +50,7 @@ impl Client {
         self.out.len() - self.sent
     }
 
+    // ANCHOR: interest
     fn interest(&self) -> PollFlags {
         let mut flags = PollFlags::empty();
         if !self.read_closed && self.unsent() < HIGH_WATER {
@@ -60,6 +61,7 @@ impl Client {
         }
         flags
     }
+    // ANCHOR_END: interest
 
     /// Reads once (one read per client per round is fair to the others). `Err` means the
     /// connection is broken.
@@ -86,6 +88,7 @@ impl Client {
     }
 
     /// Writes as much as the kernel takes now.
+    // ANCHOR: flush
     fn flush(&mut self, options: &EchoOptions) -> io::Result<()> {
         while self.unsent() > 0 {
             match self.stream.write(&self.out[self.sent..]) {
@@ -109,6 +112,7 @@ impl Client {
         }
         Ok(())
     }
+    // ANCHOR_END: flush
 
     fn finished(&self) -> bool {
         self.read_closed && self.unsent() == 0

@@ -34,6 +34,7 @@ pub fn serve(listener: TcpListener, options: &EchoOptions) -> io::Result<()> {
         let conn = next_conn;
         next_conn += 1;
         trace::info(format_args!("conn {conn}: accepted from {peer}"));
+        // ANCHOR: spawn
         let options = options.clone();
         let started = thread::Builder::new()
             .name(format!("conn {conn}"))
@@ -47,5 +48,6 @@ pub fn serve(listener: TcpListener, options: &EchoOptions) -> io::Result<()> {
             // The stream moved into the closure that failed to start, and is closed with it.
             trace::info(format_args!("conn {conn}: cannot start a thread: {e}"));
         }
+        // ANCHOR_END: spawn
     }
 }

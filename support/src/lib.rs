@@ -20,6 +20,8 @@
 //! | [`tcp_server`] | the TCP line server and its faults (trickled bytes, early close) |
 //! | [`line_protocol`] | chapter 6's echo protocol and what its four servers share |
 //! | [`echo_iterative`], [`echo_fork`], [`echo_threads`], [`echo_poll`] | the four concurrency models: one client at a time, a process per client, a thread per client, an event loop |
+//! | [`loadgen`] | the load generator: many connections, every reply checked, latency and memory measured |
+//! | [`plot`] | drawing the measured comparison as an SVG chart |
 //! | [`framed`] | length-prefixed frames: encoding, reading with a limit |
 //! | [`framed_server`] | the framed server and its faults (trickle, slicing, coalescing, large, cut, over the limit) |
 //! | [`gate`] | holding a server's reply back until the grader has looked at the client |

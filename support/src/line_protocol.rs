@@ -48,6 +48,7 @@ impl Default for EchoOptions {
 
 /// The listening socket, made step by step: `socket`, `setsockopt(SO_REUSEADDR)`, `bind`,
 /// `listen`.
+// ANCHOR: listen
 pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     // Without SO_REUSEADDR a restarted server cannot bind its port while connections of the
@@ -60,6 +61,7 @@ pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
     socket.listen(backlog)?;
     Ok(socket.into())
 }
+// ANCHOR_END: listen
 
 /// One connection's protocol state: the start of a line still arriving.
 #[derive(Debug)]
@@ -150,6 +152,7 @@ pub enum Ending {
 
 /// Serves one connection with blocking calls until it ends: the request handling of the
 /// iterative, fork and thread models. The stream is closed when this returns.
+// ANCHOR: serve_blocking
 pub fn serve_blocking(mut stream: TcpStream, conn: u64, options: &EchoOptions) -> Ending {
     let mut echo = Echo::new(options.max_line);
     let mut buf = vec![0u8; READ_BUFFER];
@@ -182,6 +185,7 @@ pub fn serve_blocking(mut stream: TcpStream, conn: u64, options: &EchoOptions) -
     }
     ending
 }
+// ANCHOR_END: serve_blocking
 
 fn send(stream: &mut TcpStream, out: &[u8], conn: u64, options: &EchoOptions) -> Ending {
     if out.is_empty() {
