@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::failure::Failure;
 use crate::hint::{Chapter, Hint};
 use crate::program::{Ending, Outcome, Subject};
-use crate::{daemon_check, echo_server, framed_client, tcp_client, udp_client};
+use crate::{daemon_check, echo_server, framed_client, sockstat, tcp_client, udp_client};
 
 /// One exercise: a program the learner writes, and the checks it must pass.
 pub struct Exercise {
@@ -26,6 +26,7 @@ pub fn catalog() -> Vec<&'static Exercise> {
     vec![
         &udp_client::EXERCISE,
         &tcp_client::EXERCISE,
+        &sockstat::EXERCISE,
         &framed_client::EXERCISE,
         &echo_server::EXERCISE,
         &daemon_check::EXERCISE,

@@ -159,6 +159,20 @@ pub enum Hint {
     EchoMixedUp,
     /// The first line is not `listening on 127.0.0.1:PORT`, or `--port` was not honoured.
     EchoFirstLine,
+
+    // Seeing sockets
+    /// Read only /proc/net/tcp and udp: the IPv6 sockets are missing.
+    SockstatIpv4Only,
+    /// Read addresses or ports in the wrong byte order.
+    SockstatByteOrder,
+    /// Put the four 32-bit words of an IPv6 address in the wrong order.
+    SockstatIpv6WordOrder,
+    /// Listed sockets of the whole machine (every line of the tables), not the process's own.
+    SockstatNotOwnSockets,
+    /// Named the kernel's state numbers wrong.
+    SockstatStateNames,
+    /// Left out the UDP sockets.
+    SockstatNoUdp,
 }
 
 impl Hint {
@@ -193,6 +207,12 @@ impl Hint {
             | DaemonWrongVerdict => CH_DAEMONS,
             EchoOneAtATime | EchoWaitsForEnd | EchoNeverCloses | EchoLeaksDescriptors
             | EchoDiesOnReset | EchoMixedUp | EchoFirstLine => CH_MANY_CLIENTS,
+            SockstatIpv4Only
+            | SockstatByteOrder
+            | SockstatIpv6WordOrder
+            | SockstatNotOwnSockets
+            | SockstatStateNames
+            | SockstatNoUdp => CH_SEEING,
         }
     }
 
@@ -363,6 +383,34 @@ impl Hint {
             EchoFirstLine => "the first line on standard output must be `listening on \
                 127.0.0.1:PORT`, with the real port (with `--port 0` the one the system picked, \
                 from `local_addr()`), printed and flushed before the first client comes"
+                .into(),
+            SockstatIpv4Only => "the IPv6 sockets are missing: they are in other tables, \
+                /proc/PID/net/tcp6 and udp6 (an IPv6 socket talking to an IPv4 address too, as \
+                ::ffff:127.0.0.1). Read all four tables: tcp, tcp6, udp and udp6"
+                .into(),
+            SockstatByteOrder => "an address or a port is read in the wrong byte order. The \
+                port is a plain hexadecimal number (`1F90` is 8080). The address is printed as \
+                32-bit words in this machine's byte order: parse each 8-digit word as a u32 and \
+                take its bytes with `to_ne_bytes` (`0100007F` is 127.0.0.1)"
+                .into(),
+            SockstatIpv6WordOrder => "the IPv6 addresses have their four 32-bit words in the \
+                wrong order: only the bytes inside each word are in the machine's order, the \
+                words themselves come first to last. Do not reverse the whole 32 digits (or the \
+                whole u128): turn each 8-digit word into its 4 bytes, and keep the words in order"
+                .into(),
+            SockstatNotOwnSockets => "the table lists sockets that are not the process's: \
+                /proc/PID/net/tcp shows every socket of the network namespace, whoever holds it. \
+                Start from the process's descriptors, /proc/PID/fd, keep the links that read \
+                `socket:[INODE]`, and print only the table lines with those inodes"
+                .into(),
+            SockstatStateNames => "a state is named wrong. The `st` column is hexadecimal and \
+                numbered from 1: 01 ESTAB, 02 SYN-SENT, 03 SYN-RECV, 04 FIN-WAIT-1, 05 \
+                FIN-WAIT-2, 06 TIME-WAIT, 07 UNCONN, 08 CLOSE-WAIT, 09 LAST-ACK, 0A LISTEN, 0B \
+                CLOSING (the names `ss` prints)"
+                .into(),
+            SockstatNoUdp => "the UDP sockets are missing: they are in /proc/PID/net/udp and \
+                udp6, with the same columns as the TCP tables (state 07, UNCONN, for a socket \
+                that is not connected; 01, ESTAB, for a connected one)"
                 .into(),
         }
     }

@@ -12,6 +12,7 @@
 //! - [`program`]: running a program as a child, watching its output, killing and reaping it;
 //! - [`exercise`]: the catalogue of exercises and checks, and the mistakes any program can make;
 //! - [`udp_client`], [`tcp_client`], [`framed_client`], [`echo_server`]: the checks of each exercise;
+//! - [`sockstat`]: the checks of chapter 4's `sockstat`, against [`inspect`] and `ss`;
 //! - [`inspect`]: a running program's descriptors and sockets, read from `/proc` as `ss` does;
 //! - [`failure`], [`hint`]: what a learner reads when a check fails;
 //! - [`words`]: requests and secrets that no program can guess.
@@ -41,6 +42,7 @@ pub mod framed_client;
 pub mod hint;
 pub mod inspect;
 pub mod program;
+pub mod sockstat;
 pub mod target;
 pub mod tcp_client;
 pub mod udp_client;

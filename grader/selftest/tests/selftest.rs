@@ -10,7 +10,7 @@ use std::thread;
 
 use grader::exercise::{Exercise, catalog};
 use grader::failure::Failure;
-use grader::hint::{CH_FRAMING, CH_TCP, CH_UDP, Hint};
+use grader::hint::{CH_FRAMING, CH_SEEING, CH_TCP, CH_UDP, Hint};
 use grader::program::Subject;
 use grader::target::{self, Target};
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -172,6 +172,47 @@ fn known_bad() -> Vec<(&'static str, Subject, Hint)> {
             program!("echo_dies_on_reset"),
             Hint::EchoDiesOnReset,
         ),
+        (
+            "sockstat",
+            program!("sockstat_ipv4_only"),
+            Hint::SockstatIpv4Only,
+        ),
+        ("sockstat", program!("sockstat_no_udp"), Hint::SockstatNoUdp),
+        (
+            "sockstat",
+            program!("sockstat_byte_order"),
+            Hint::SockstatByteOrder,
+        ),
+        (
+            "sockstat",
+            program!("sockstat_ipv6_word_order"),
+            Hint::SockstatIpv6WordOrder,
+        ),
+        (
+            "sockstat",
+            program!("sockstat_all_sockets"),
+            Hint::SockstatNotOwnSockets,
+        ),
+        (
+            "sockstat",
+            program!("sockstat_states_off_by_one"),
+            Hint::SockstatStateNames,
+        ),
+        (
+            "sockstat",
+            program!("sockstat_sorted_as_text"),
+            Hint::WrongOutput { chapter: CH_SEEING },
+        ),
+        (
+            "sockstat",
+            program!("sockstat_per_inode"),
+            Hint::WrongOutput { chapter: CH_SEEING },
+        ),
+        (
+            "sockstat",
+            program!("sockstat_silent_when_missing"),
+            Hint::ErrorNotReported { chapter: CH_SEEING },
+        ),
     ]
 }
 
@@ -185,6 +226,7 @@ fn other_styles() -> Vec<(&'static str, Subject)> {
         ("framed_client", program!("framed_manual_loop")),
         ("echo_server", program!("echo_poll_style")),
         ("echo_server", program!("echo_copy_style")),
+        ("sockstat", program!("sockstat_other_style")),
     ]
 }
 

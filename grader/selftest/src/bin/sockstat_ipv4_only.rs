@@ -1,0 +1,13 @@
+//! Known-bad `sockstat`: reads only /proc/PID/net/tcp and udp, so the IPv6 sockets are missing.
+//! Keeps the `sockstat` contract otherwise.
+
+use std::process::ExitCode;
+
+mod sockstat_parts;
+
+fn main() -> ExitCode {
+    sockstat_parts::main(sockstat_parts::Mistakes {
+        ipv4_only: true,
+        ..Default::default()
+    })
+}

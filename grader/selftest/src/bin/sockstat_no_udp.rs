@@ -1,0 +1,13 @@
+//! Known-bad `sockstat`: reads only the TCP tables, so the UDP sockets are missing.
+//! Keeps the `sockstat` contract otherwise.
+
+use std::process::ExitCode;
+
+mod sockstat_parts;
+
+fn main() -> ExitCode {
+    sockstat_parts::main(sockstat_parts::Mistakes {
+        no_udp: true,
+        ..Default::default()
+    })
+}

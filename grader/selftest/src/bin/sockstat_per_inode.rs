@@ -1,0 +1,13 @@
+//! Known-bad `sockstat`: prints one line per socket, not per descriptor: the second descriptor of a socket is missing.
+//! Keeps the `sockstat` contract otherwise.
+
+use std::process::ExitCode;
+
+mod sockstat_parts;
+
+fn main() -> ExitCode {
+    sockstat_parts::main(sockstat_parts::Mistakes {
+        per_inode: true,
+        ..Default::default()
+    })
+}
