@@ -113,6 +113,9 @@ pub enum Hint {
     TcpNoHalfClose,
     /// Left before the server had closed, missing what it sent after the half-close.
     TcpLeftEarly,
+    /// Ended its connection with a reset (SO_LINGER 0, or closing with unread data) instead of a
+    /// half-close: the server read an error, not an end of stream.
+    TcpReset,
 
     // Daemons
     /// Took EPERM from `kill(pid, 0)` for "no such process".
@@ -198,7 +201,8 @@ impl Hint {
             }
             UdpNoRetry | UdpTooManyTries | UdpNoTimeout | UdpFixedPort | UdpAcceptsStrangers
             | UdpTruncated | UdpManySockets => CH_UDP,
-            TcpOneReadOneMessage | TcpConnectionPerLine | TcpNoHalfClose | TcpLeftEarly => CH_TCP,
+            TcpOneReadOneMessage | TcpConnectionPerLine | TcpNoHalfClose | TcpLeftEarly
+            | TcpReset => CH_TCP,
             DaemonEpermMeansAlive
             | DaemonConnectProvesNothing
             | DaemonAliveIsNotListening
@@ -300,6 +304,12 @@ impl Hint {
                 (`stream.shutdown(Shutdown::Write)`): that is how the server learns there is \
                 nothing more to come, and only then does it send its last lines and close"
                 .into(),
+            TcpReset => "the server read a reset (RST), not an end of stream: the connection was \
+                aborted, and whatever was still on its way in either direction is lost. That is \
+                what closing with SO_LINGER set to 0 does (or closing with unread bytes in the \
+                receive buffer). At the end of input, half-close (`shutdown(Shutdown::Write)`), \
+                read until the server closes, then let the stream be dropped"
+                .into(),
             DaemonEpermMeansAlive => "kill(pid, 0) failing with EPERM means the process \
                 exists but is not yours to signal; only ESRCH means \"no such process\". A shell's \
                 `kill -0` hides the difference: look at the errno"
@@ -334,7 +344,8 @@ impl Hint {
                 connection and let what you open per line be dropped"
                 .into(),
             SocketsHeld { .. } => "while it waits for a reply, the program should hold exactly \
-                one socket: its TCP connection to the server's port. Look at the table above (as \
+                one socket: its TCP connection to the server's port (for UDP, its one UDP \
+                socket). Look at the table above (as \
                 `ss -tanp` or `lsof -p PID` would show it) for the ones that should not be there"
                 .into(),
             FramedOneReadOneFrame => "one read is not one frame: a frame may arrive a byte at a \

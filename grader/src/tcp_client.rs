@@ -4,13 +4,19 @@
 //! (the lines it sends only after the client's half-close) carry a secret the program cannot
 //! guess. Its journal tells, per connection, what it received, what it sent, and how the client
 //! ended: an orderly end of stream (a half-close), a reset, or nothing at all.
+//!
+//! The grader also looks at the running program from outside ([`crate::inspect`]): over a
+//! thousand lines, while the server holds a reply back, which sockets it holds and whether its
+//! descriptors grow per line; and, when it has to stop a program that never ended, which sockets
+//! it still held.
 
 use std::collections::BTreeSet;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use support::journal::Stamped;
+use support::gate::Gate;
+use support::journal::{Journal, Stamped};
 use support::running::Running;
 use support::tcp_server::{
     FarewellFn, LineReplyFn, Pace, TcpEvent, TcpFault, TcpLineServer, TcpOptions,
@@ -19,6 +25,7 @@ use support::tcp_server::{
 use crate::exercise::{Check, Exercise, FINISH, general_hint};
 use crate::failure::{Failure, Transcript, describe, plural, quote, quote_lines};
 use crate::hint::{CH_TCP, Hint};
+use crate::inspect::{self, SocketRow};
 use crate::program::{Ending, Input, Outcome, Run, Subject};
 use crate::words;
 
@@ -57,6 +64,10 @@ pub const EXERCISE: Exercise = Exercise {
         Check {
             name: "several_clients_at_once",
             run: several_clients_at_once,
+        },
+        Check {
+            name: "one_socket_and_no_leak_over_1000_lines",
+            run: one_socket_and_no_leak,
         },
     ],
 };
@@ -148,6 +159,8 @@ struct Conversation<'a> {
     /// The connection ids that belong to this client, in accept order.
     conns: Vec<u64>,
     events: Events,
+    /// What the grader saw of the program from outside (its sockets), shown in a failure.
+    seen: Option<String>,
 }
 
 impl<'a> Conversation<'a> {
@@ -182,6 +195,7 @@ impl<'a> Conversation<'a> {
             lines,
             conns: conns.into_iter().collect(),
             events,
+            seen: None,
         }
     }
 
@@ -221,6 +235,17 @@ impl<'a> Conversation<'a> {
             .any(|e| matches!(e.event, TcpEvent::PeerHalfClosed { .. }) && e.at < end)
     }
 
+    /// Whether the server read a reset (or another error) on the program's connection that the
+    /// program caused: any, once it has exited by itself (its exit closes its sockets, and a
+    /// reset then is its doing), but only before the end when the grader killed it.
+    fn reset(&self) -> bool {
+        let end = self.outcome.ended_at();
+        let killed = self.outcome.ending == Ending::StillRunning;
+        self.events
+            .iter()
+            .any(|e| matches!(e.event, TcpEvent::PeerReset { .. }) && (!killed || e.at < end))
+    }
+
     fn transcript(&self) -> Transcript {
         let mut t = Transcript::of(self.outcome);
         let many = self.conns.len() > 1;
@@ -230,6 +255,9 @@ impl<'a> Conversation<'a> {
                 TcpEvent::Received { line, .. } => format!("got line {}", quote(line)),
                 TcpEvent::Oversized { .. } => "got a line too long to keep".to_string(),
                 TcpEvent::Sent { bytes, .. } => format!("sent {}", quote(bytes)),
+                TcpEvent::Holding { seq, .. } => {
+                    format!("holds its reply to line {seq} back while the grader looks")
+                }
                 TcpEvent::PeerHalfClosed { .. } => {
                     "read end of stream: the program half-closed (or closed)".to_string()
                 }
@@ -245,7 +273,11 @@ impl<'a> Conversation<'a> {
         t
     }
 
-    fn fail(&self, expected: String, actual: String, hint: Hint) -> Box<Failure> {
+    fn fail(&self, expected: String, mut actual: String, hint: Hint) -> Box<Failure> {
+        if let Some(seen) = &self.seen {
+            actual.push_str("; ");
+            actual.push_str(seen);
+        }
         Box::new(Failure {
             scenario: self.scenario.to_string(),
             command: format!(
@@ -260,11 +292,13 @@ impl<'a> Conversation<'a> {
         })
     }
 
-    /// One connection, every reply and farewell line printed, the half-close seen, exit 0.
+    /// One connection, every reply and farewell line printed, the half-close seen (an orderly
+    /// end of stream, not a reset), exit 0.
     fn expect_success(&self) -> Result<(), Box<Failure>> {
         let sent = self.sent_lines();
         let expected = format!(
-            "one connection, exit status 0, and on standard output every line the server sent: {}",
+            "one connection ended by a half-close, exit status 0, and on standard output every \
+             line the server sent: {}",
             quote_lines(&sent)
         );
         let actual = format!(
@@ -276,8 +310,14 @@ impl<'a> Conversation<'a> {
             && self.conns.len() == 1
             && self.outcome.stdout_lines() == sent
             && self.half_closed()
+            && !self.reset()
             && !sent.is_empty();
         if !ok {
+            let actual = match (self.half_closed(), self.reset()) {
+                (_, true) => format!("{actual}; the server read a reset (RST) on the connection"),
+                (false, false) => format!("{actual}; the server never read an end of stream"),
+                (true, false) => actual,
+            };
             return Err(self.fail(expected, actual, self.diagnose()));
         }
         let wanted: Vec<Vec<u8>> = self.lines.iter().map(|l| l.as_bytes().to_vec()).collect();
@@ -320,7 +360,10 @@ impl<'a> Conversation<'a> {
             return Hint::MadeUpReplies { chapter: CH_TCP };
         }
         if !self.half_closed() {
-            return if self.outcome.ending == Ending::StillRunning {
+            return if self.reset() {
+                // It ended the connection, but with an abort instead of an end of stream.
+                Hint::TcpReset
+            } else if self.outcome.ending == Ending::StillRunning {
                 Hint::TcpNoHalfClose
             } else {
                 Hint::FailedNeedlessly { chapter: CH_TCP }
@@ -332,6 +375,7 @@ impl<'a> Conversation<'a> {
             Ending::Exited(_) if printed.len() < sent.len() && sent.starts_with(&printed) => {
                 Hint::TcpLeftEarly
             }
+            Ending::Exited(0) if self.reset() && printed == sent => Hint::TcpReset,
             Ending::Exited(0) => Hint::WrongOutput { chapter: CH_TCP },
             _ => Hint::FailedNeedlessly { chapter: CH_TCP },
         }
@@ -344,6 +388,7 @@ fn conn_of(event: &TcpEvent) -> u64 {
         | TcpEvent::Received { conn, .. }
         | TcpEvent::Oversized { conn }
         | TcpEvent::Sent { conn, .. }
+        | TcpEvent::Holding { conn, .. }
         | TcpEvent::PeerHalfClosed { conn }
         | TcpEvent::PeerReset { conn }
         | TcpEvent::Closed { conn } => *conn,
@@ -367,10 +412,68 @@ impl Exchange<'_> {
         let lines = words::lines(self.lines);
         let server = start_server(self.bind, self.script, self.faults)?;
         let run = run_client(subject, self.host, server.local_addr().port(), &lines)?;
-        let outcome = run.finish(Instant::now() + self.finish);
-        let events = server.journal().snapshot();
-        Conversation::new(self.scenario, &outcome, &events, &lines, true).expect_success()
+        let (outcome, seen) = finish_looking(run, Instant::now() + self.finish);
+        let events = settled(server.journal());
+        let mut conversation = Conversation::new(self.scenario, &outcome, &events, &lines, true);
+        conversation.seen = seen;
+        conversation.expect_success()
     }
+}
+
+/// Waits for the program to end, as [`Run::finish`]; but if it is still running at the deadline,
+/// first looks at the sockets it holds (while they are still its own), for the failure to show.
+fn finish_looking(mut run: Run, deadline: Instant) -> (Outcome, Option<String>) {
+    let seen = match run.wait_exit(deadline) {
+        Some(_) => None,
+        None => Some(match sockets_of(run.pid()) {
+            Some(rows) => format!(
+                "when the grader stopped it, it still held {}",
+                sockets_shown(&rows)
+            ),
+            None => "its sockets could not be read".to_string(),
+        }),
+    };
+    (run.finish(deadline), seen)
+}
+
+/// The server's events once every connection it accepted is closed (or after a short while):
+/// the end of a connection is journaled by the server's thread, which may read the program's
+/// end of stream, or its reset, only just after the grader has seen the program exit.
+fn settled(journal: &Journal<TcpEvent>) -> Events {
+    // The server closes within a millisecond of the program's end; this only bounds a wait for
+    // an event that has already happened.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    journal.wait_until(deadline, |events| {
+        events
+            .iter()
+            .filter(|e| matches!(e.event, TcpEvent::Accepted { .. }))
+            .all(|a| {
+                let conn = conn_of(&a.event);
+                events
+                    .iter()
+                    .any(|e| matches!(e.event, TcpEvent::Closed { conn: c } if c == conn))
+            })
+    });
+    journal.snapshot()
+}
+
+/// At most this many rows of a socket table are shown: a program that leaks a socket (or a clone
+/// of one) per line holds hundreds.
+const SHOWN_ROWS: usize = 12;
+
+/// A socket table for a failure message, as [`inspect::shown`] but cut when long.
+pub(crate) fn sockets_shown(rows: &[SocketRow]) -> String {
+    if rows.len() <= SHOWN_ROWS {
+        return inspect::shown(rows);
+    }
+    let table = inspect::table(&rows[..SHOWN_ROWS]);
+    format!(
+        "this table of sockets ({} rows, the first {SHOWN_ROWS} shown):\n    {}\n    … and {} \
+         more",
+        rows.len(),
+        table.join("\n    "),
+        rows.len() - SHOWN_ROWS
+    )
 }
 
 fn plain_exchange(subject: &Subject) -> Result<(), Box<Failure>> {
@@ -476,6 +579,185 @@ fn several_clients_at_once(subject: &Subject) -> Result<(), Box<Failure>> {
         Conversation::new(scenario, outcome, &events, lines, false).expect_success()?;
     }
     Ok(())
+}
+
+/// 1000 lines. The server holds its reply to line 10 back while the grader looks at the
+/// program's sockets and counts its descriptors, and again at line 1000: the count must not have
+/// grown, and the one socket must be the connection to the server. Nothing waits per line: the
+/// grader waits only for the two holds.
+fn one_socket_and_no_leak(subject: &Subject) -> Result<(), Box<Failure>> {
+    const LINES: u64 = 1000;
+    const FIRST: u64 = 10;
+    let scenario = format!(
+        "the program sends {LINES} lines; the server holds its reply to line {FIRST} and to line \
+         {LINES} back while the grader looks at the program's sockets and descriptors"
+    );
+    let (early, late) = (Gate::new(), Gate::new());
+    let server = start_server(
+        "127.0.0.1:0",
+        secret_script(1, 0),
+        vec![
+            TcpFault::Hold {
+                seq: FIRST,
+                gate: early.clone(),
+            },
+            TcpFault::Hold {
+                seq: LINES,
+                gate: late.clone(),
+            },
+        ],
+    )?;
+    let port = server.local_addr().port();
+    let lines: Vec<String> = (1..=LINES)
+        .map(|i| format!("line {i} {}", words::token(4)))
+        .collect();
+    let mut run = run_client(subject, "127.0.0.1", port, &lines)?;
+    let holding =
+        |seq: u64| move |e: &TcpEvent| matches!(e, TcpEvent::Holding { seq: s, .. } if *s == seq);
+    let first = look_while_held(&mut run, server.journal(), holding(FIRST));
+    early.open();
+    let last = match first {
+        Some(_) => look_while_held(&mut run, server.journal(), holding(LINES)),
+        None => None,
+    };
+    late.open();
+    let (outcome, seen_at_end) = finish_looking(run, Instant::now() + FINISH);
+    let events = settled(server.journal());
+    let mut conversation = Conversation::new(&scenario, &outcome, &events, &lines, true);
+    conversation.seen = seen_at_end;
+    let (Some(first), Some(last)) = (first, last) else {
+        // It never got that far: the usual diagnosis says why.
+        return conversation.expect_success();
+    };
+    let looked = format!(
+        "at line {FIRST} it had {} descriptors open and {}\n  at line {LINES} it had {} \
+         descriptors open and {}",
+        first.fds,
+        sockets_shown(&first.sockets),
+        last.fds,
+        sockets_shown(&last.sockets)
+    );
+    conversation.seen = Some(match conversation.seen.take() {
+        Some(at_end) => format!("{looked}\n  {at_end}"),
+        None => looked,
+    });
+    if last.fds > first.fds + LEAK_SLACK {
+        return Err(conversation.fail(
+            format!("the same number of descriptors at line {FIRST} and at line {LINES}"),
+            format!(
+                "{} descriptors at line {FIRST}, {} at line {LINES}",
+                first.fds, last.fds
+            ),
+            Hint::DescriptorLeak { chapter: CH_TCP },
+        ));
+    }
+    // A program that has sent everything and half-closed waits for its replies in FIN-WAIT-2 (the
+    // server's kernel acknowledged the FIN; the server has not closed yet): that is right too.
+    let right = |r: &SocketRow| {
+        r.proto.starts_with("tcp")
+            && matches!(r.state, "ESTAB" | "FIN-WAIT-1" | "FIN-WAIT-2")
+            && r.remote.is_some_and(|a| a.port() == port)
+    };
+    if !one_socket(&first.sockets, right) || !one_socket(&last.sockets, right) {
+        return Err(conversation.fail(
+            format!(
+                "while it waits for a reply, at line {FIRST} and at line {LINES}: exactly one \
+                 socket, a TCP connection (ESTAB, or FIN-WAIT-2 once it has half-closed) to the \
+                 server's port {port}"
+            ),
+            "other sockets".into(),
+            Hint::SocketsHeld { chapter: CH_TCP },
+        ));
+    }
+    conversation.expect_success()
+}
+
+/// A few descriptors may come and go (the standard library's own); a leak per line is hundreds.
+pub(crate) const LEAK_SLACK: usize = 8;
+
+/// What the grader saw of a running program from outside.
+pub(crate) struct Look {
+    pub fds: usize,
+    pub sockets: Vec<SocketRow>,
+}
+
+/// Waits until the server's journal shows `held` (a reply held back at a gate, so the program is
+/// waiting for it), then looks at the program. `None` when the program exits first, or the hold
+/// never comes within [`FINISH`].
+pub(crate) fn look_while_held<E: Clone>(
+    run: &mut Run,
+    journal: &Journal<E>,
+    held: impl Fn(&E) -> bool,
+) -> Option<Look> {
+    // Two events end the wait, the hold or the program's exit, and they have no common wait: the
+    // journal is waited on in slices, with a look at the exit between them.
+    const SLICE: Duration = Duration::from_millis(50);
+    let deadline = Instant::now() + FINISH;
+    loop {
+        let until = deadline.min(Instant::now() + SLICE);
+        if journal.wait_until(until, |events| events.iter().any(|e| held(&e.event))) {
+            break;
+        }
+        if Instant::now() >= deadline || run.wait_exit(Instant::now()).is_some() {
+            return None;
+        }
+    }
+    Some(Look {
+        fds: inspect::fd_count(run.pid()).ok()?,
+        sockets: sockets_of(run.pid())?,
+    })
+}
+
+/// How many times the kernel's tables are read at most, for a socket that slipped through.
+const TABLE_READS: usize = 5;
+
+/// The program's sockets, as [`inspect::sockets`], read again while one of its socket
+/// descriptors is missing from the tables. The kernel makes `/proc/net/tcp` (and the others) one
+/// page at a time, and a row can slip between two pages while other programs' sockets come and
+/// go; the program itself is waiting for a held reply, so its own sockets stay as they are and
+/// the rows of every reading are put together.
+fn sockets_of(pid: i32) -> Option<Vec<SocketRow>> {
+    let mut rows: Vec<SocketRow> = Vec::new();
+    for _ in 0..TABLE_READS {
+        for row in inspect::sockets(pid).ok()? {
+            if !rows.iter().any(|r| r.fd == row.fd) {
+                rows.push(row);
+            }
+        }
+        let found: BTreeSet<u64> = rows.iter().map(|r| r.inode).collect();
+        // A socket of another kind (a Unix socket, say) is in none of the tables: after the last
+        // reading, the rows found are all there is to show.
+        if socket_inodes(pid)?.is_subset(&found) {
+            break;
+        }
+    }
+    rows.sort_by_key(|r| r.fd);
+    Some(rows)
+}
+
+/// The inodes of the sockets among the program's descriptors (`socket:[INODE]` links).
+fn socket_inodes(pid: i32) -> Option<BTreeSet<u64>> {
+    let entries = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+    Some(
+        entries
+            .filter_map(|entry| {
+                let target = std::fs::read_link(entry.ok()?.path()).ok()?;
+                target
+                    .to_str()?
+                    .strip_prefix("socket:[")?
+                    .strip_suffix(']')?
+                    .parse()
+                    .ok()
+            })
+            .collect(),
+    )
+}
+
+/// Exactly one socket (one inode: clones of it are the same socket), every descriptor of it
+/// `right`.
+pub(crate) fn one_socket(rows: &[SocketRow], right: impl Fn(&SocketRow) -> bool) -> bool {
+    let inodes: BTreeSet<u64> = rows.iter().map(|r| r.inode).collect();
+    inodes.len() == 1 && rows.iter().all(right)
 }
 
 /// Expects exit status 1, one line on standard error, nothing made up, in time.

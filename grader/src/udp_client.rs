@@ -4,12 +4,15 @@
 //! program cannot guess, runs the program, and compares what it printed with what the server
 //! really sent to the program's address. The server's journal also says what the program sent,
 //! from which address, and how often: that is how a missing retry or a second socket shows.
+//! Over a thousand lines, while the server holds a reply back, the grader also looks at the
+//! program from outside ([`crate::inspect`]): its one socket, and descriptors that do not grow.
 
 use std::collections::BTreeSet;
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use support::gate::Gate;
 use support::journal::Stamped;
 use support::running::Running;
 use support::udp_server::{UdpEvent, UdpFault, UdpOptions, UdpReplyFn, UdpServer};
@@ -17,7 +20,9 @@ use support::udp_server::{UdpEvent, UdpFault, UdpOptions, UdpReplyFn, UdpServer}
 use crate::exercise::{Check, Exercise, FINISH, general_hint};
 use crate::failure::{Failure, Transcript, describe, plural, quote, quote_lines};
 use crate::hint::{CH_UDP, Hint};
+use crate::inspect::SocketRow;
 use crate::program::{Ending, Input, Outcome, Run, Subject};
+use crate::tcp_client::{LEAK_SLACK, look_while_held, one_socket, sockets_shown};
 use crate::words;
 
 pub const EXERCISE: Exercise = Exercise {
@@ -59,6 +64,10 @@ pub const EXERCISE: Exercise = Exercise {
         Check {
             name: "no_server",
             run: no_server,
+        },
+        Check {
+            name: "one_socket_and_no_leak_over_1000_lines",
+            run: one_socket_and_no_leak,
         },
     ],
 };
@@ -124,6 +133,8 @@ struct Exchange<'a> {
     /// Server events that concern this client (found by its requests' payloads and addresses).
     events: Events,
     lines: &'a [String],
+    /// What the grader saw of the program from outside (its sockets), shown in a failure.
+    seen: Option<String>,
 }
 
 impl<'a> Exchange<'a> {
@@ -146,9 +157,9 @@ impl<'a> Exchange<'a> {
                 UdpEvent::Received { from, .. } | UdpEvent::Dropped { from, .. } => {
                     mine.contains(from)
                 }
-                UdpEvent::Replied { to, .. } | UdpEvent::StrangerSent { to, .. } => {
-                    mine.contains(to)
-                }
+                UdpEvent::Replied { to, .. }
+                | UdpEvent::StrangerSent { to, .. }
+                | UdpEvent::Holding { to, .. } => mine.contains(to),
             })
             .cloned()
             .collect();
@@ -157,6 +168,7 @@ impl<'a> Exchange<'a> {
             outcome,
             events,
             lines,
+            seen: None,
         }
     }
 
@@ -221,13 +233,20 @@ impl<'a> Exchange<'a> {
                 UdpEvent::StrangerSent { from, to, payload } => {
                     format!("a stranger at {from} sent {} to {to}", quote(payload))
                 }
+                UdpEvent::Holding { seq, .. } => {
+                    format!("holds its reply number {seq} back while the grader looks")
+                }
             };
             t.server(e.at, text);
         }
         t
     }
 
-    fn fail(&self, expected: String, actual: String, hint: Hint) -> Box<Failure> {
+    fn fail(&self, expected: String, mut actual: String, hint: Hint) -> Box<Failure> {
+        if let Some(seen) = &self.seen {
+            actual.push_str("; ");
+            actual.push_str(seen);
+        }
         Box::new(Failure {
             scenario: self.scenario.to_string(),
             command: format!(
@@ -612,4 +631,87 @@ fn no_server(subject: &Subject) -> Result<(), Box<Failure>> {
         )),
         None => Ok(()),
     }
+}
+
+/// 1000 lines. The server holds its reply to line 10 back while the grader looks at the
+/// program's sockets and counts its descriptors, and again at line 1000: the count must not have
+/// grown, and the one socket must be a UDP socket. Nothing waits per line: the grader waits only
+/// for the two holds, and looks within milliseconds, long before the program's 1 s try is over.
+fn one_socket_and_no_leak(subject: &Subject) -> Result<(), Box<Failure>> {
+    const LINES: u64 = 1000;
+    const FIRST: u64 = 10;
+    let scenario = format!(
+        "the program sends {LINES} lines; the server holds its reply to line {FIRST} and to line \
+         {LINES} back while the grader looks at the program's sockets and descriptors"
+    );
+    let (early, late) = (Gate::new(), Gate::new());
+    let server = start_server(
+        "127.0.0.1:0",
+        secret_replies(),
+        vec![
+            UdpFault::Hold {
+                seq: FIRST,
+                gate: early.clone(),
+            },
+            UdpFault::Hold {
+                seq: LINES,
+                gate: late.clone(),
+            },
+        ],
+    )?;
+    let server_addr = server.local_addr();
+    let lines: Vec<String> = (1..=LINES)
+        .map(|i| format!("line {i} {}", words::token(4)))
+        .collect();
+    let mut run = run_client(subject, "127.0.0.1", server_addr.port(), &lines)?;
+    let holding =
+        |seq: u64| move |e: &UdpEvent| matches!(e, UdpEvent::Holding { seq: s, .. } if *s == seq);
+    let first = look_while_held(&mut run, server.journal(), holding(FIRST));
+    early.open();
+    let last = match first {
+        Some(_) => look_while_held(&mut run, server.journal(), holding(LINES)),
+        None => None,
+    };
+    late.open();
+    let outcome = run.finish(Instant::now() + FINISH);
+    let events = server.journal().snapshot();
+    let mut exchange = Exchange::new(&scenario, &outcome, &events, &lines);
+    let (Some(first), Some(last)) = (first, last) else {
+        // It never got that far: the usual diagnosis says why.
+        return exchange.expect_success();
+    };
+    exchange.seen = Some(format!(
+        "at line {FIRST} it had {} descriptors open and {}\n  at line {LINES} it had {} \
+         descriptors open and {}",
+        first.fds,
+        sockets_shown(&first.sockets),
+        last.fds,
+        sockets_shown(&last.sockets)
+    ));
+    if last.fds > first.fds + LEAK_SLACK {
+        return Err(exchange.fail(
+            format!("the same number of descriptors at line {FIRST} and at line {LINES}"),
+            format!(
+                "{} descriptors at line {FIRST}, {} at line {LINES}",
+                first.fds, last.fds
+            ),
+            Hint::DescriptorLeak { chapter: CH_UDP },
+        ));
+    }
+    // Connected or not: a connected UDP socket has the server as its peer.
+    let right = |r: &SocketRow| {
+        r.proto.starts_with("udp") && r.remote.is_none_or(|a| a.port() == server_addr.port())
+    };
+    if !one_socket(&first.sockets, right) || !one_socket(&last.sockets, right) {
+        return Err(exchange.fail(
+            format!(
+                "while it waits for a reply, at line {FIRST} and at line {LINES}: exactly one \
+                 socket, a UDP socket (connected to the server's port {}, or not connected)",
+                server_addr.port()
+            ),
+            "other sockets".into(),
+            Hint::SocketsHeld { chapter: CH_UDP },
+        ));
+    }
+    exchange.expect_success()
 }

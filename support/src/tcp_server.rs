@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
+use crate::gate::Gate;
 use crate::journal::Journal;
 use crate::proc_net;
 use crate::running::Running;
@@ -36,6 +37,8 @@ const DRAIN_POLL: Duration = Duration::from_micros(200);
 /// How long to wait before accepting again after `accept` failed for want of resources (too
 /// many open files, say), rather than failing again at once in a tight loop.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// A held reply is sent after this at the latest, so that a forgotten gate never hangs a server.
+const HOLD_AT_MOST: Duration = Duration::from_secs(20);
 
 /// One line to answer.
 pub struct LineRequest<'a> {
@@ -79,6 +82,11 @@ pub enum TcpFault {
     /// On the first line of a connection, close it without replying (orderly close, no
     /// farewell).
     CloseBeforeReply,
+    /// Before replying to line `seq` of a connection, journal [`TcpEvent::Holding`] and wait
+    /// until the gate is open (at most [`HOLD_AT_MOST`]). The client is then known to be waiting
+    /// for that reply, for as long as the grader needs to look at it from outside (its sockets,
+    /// its descriptors). Lines that arrive meanwhile wait in the socket's buffer.
+    Hold { seq: u64, gate: Gate },
 }
 
 #[derive(Clone)]
@@ -138,6 +146,11 @@ pub enum TcpEvent {
         conn: u64,
         bytes: Vec<u8>,
     },
+    /// The reply to line `seq` is held at a gate ([`TcpFault::Hold`]): the client waits for it.
+    Holding {
+        conn: u64,
+        seq: u64,
+    },
     /// `read` returned 0: orderly end of stream from the client.
     PeerHalfClosed {
         conn: u64,
@@ -194,7 +207,7 @@ impl TcpLineServer {
     pub fn spawn(self) -> io::Result<Running<TcpEvent>> {
         let addr = self.local_addr()?;
         let journal = self.journal();
-        let shared = Arc::new(Shared::new()?);
+        let shared = Arc::new(Shared::new(&self.options)?);
         let thread = {
             let shared = Arc::clone(&shared);
             thread::Builder::new()
@@ -211,7 +224,8 @@ impl TcpLineServer {
     /// Serves on this thread for as long as the process runs (the programs end it with a
     /// signal, see [`crate::signals`]).
     pub fn serve(self) -> io::Result<()> {
-        self.serve_until(Arc::new(Shared::new()?))
+        let shared = Arc::new(Shared::new(&self.options)?);
+        self.serve_until(shared)
     }
 
     /// The accept loop. Returns once a stop is requested (or waiting itself fails) and every
@@ -281,21 +295,35 @@ fn is_transient(e: &io::Error) -> bool {
 struct Shared {
     stop: Stop,
     open: Mutex<HashMap<u64, TcpStream>>,
+    /// The gates of [`TcpFault::Hold`], opened when stopping so that no thread waits on.
+    gates: Vec<Gate>,
 }
 
 impl Shared {
-    fn new() -> io::Result<Shared> {
+    fn new(options: &TcpOptions) -> io::Result<Shared> {
+        let gates = options
+            .faults
+            .iter()
+            .filter_map(|f| match f {
+                TcpFault::Hold { gate, .. } => Some(gate.clone()),
+                _ => None,
+            })
+            .collect();
         Ok(Shared {
             stop: Stop::new()?,
             open: Mutex::new(HashMap::new()),
+            gates,
         })
     }
 
-    /// Flips the switch, then shuts every open connection down. `shutdown(Both)` wakes a thread
-    /// blocked in `read` (which returns 0) or in `write` (which fails with `EPIPE`), even when
-    /// the client never reads.
+    /// Flips the switch, opens the gates, then shuts every open connection down.
+    /// `shutdown(Both)` wakes a thread blocked in `read` (which returns 0) or in `write` (which
+    /// fails with `EPIPE`), even when the client never reads.
     fn stop(&self) {
         self.stop.request();
+        for gate in &self.gates {
+            gate.open();
+        }
         for stream in self.lock().values() {
             let _ = stream.shutdown(Shutdown::Both);
         }
@@ -468,6 +496,7 @@ impl Connection {
         if self.lines_received == 1 && self.options.faults.contains(&TcpFault::CloseBeforeReply) {
             return Err(Cut::CloseEarly);
         }
+        self.hold(self.lines_received)?;
         let reply = (self.options.replies)(&LineRequest {
             conn: self.conn,
             peer: self.peer,
@@ -475,6 +504,30 @@ impl Connection {
             seq: self.lines_received,
         });
         self.send_line(reply)
+    }
+
+    /// [`TcpFault::Hold`]: waits at the gate of line `seq`, if it has one.
+    fn hold(&self, seq: u64) -> Result<(), Cut> {
+        let gate = self.options.faults.iter().find_map(|f| match f {
+            TcpFault::Hold { seq: at, gate } if *at == seq => Some(gate.clone()),
+            _ => None,
+        });
+        let Some(gate) = gate else {
+            return Ok(());
+        };
+        self.journal.record(TcpEvent::Holding {
+            conn: self.conn,
+            seq,
+        });
+        trace::info(format_args!(
+            "conn {}: holding the reply to line {seq} (fault)",
+            self.conn
+        ));
+        gate.wait(Instant::now() + HOLD_AT_MOST);
+        if self.stopping() {
+            return Err(Cut::Stopping);
+        }
+        Ok(())
     }
 
     fn oversized(&mut self) -> Result<(), Cut> {
@@ -623,7 +676,7 @@ impl Connection {
     fn pace(&self) -> Option<Pace> {
         self.options.faults.iter().find_map(|f| match f {
             TcpFault::Trickle(pace) => Some(pace.clone()),
-            TcpFault::CloseBeforeReply => None,
+            TcpFault::CloseBeforeReply | TcpFault::Hold { .. } => None,
         })
     }
 }

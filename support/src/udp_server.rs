@@ -12,9 +12,11 @@ use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::thread;
+use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
+use crate::gate::Gate;
 use crate::journal::Journal;
 use crate::running::Running;
 use crate::stop::Stop;
@@ -23,6 +25,8 @@ use crate::trace::{self, quoted};
 /// The largest UDP payload there is (65,535 minus headers), rounded up: any datagram fits, so
 /// none is ever cut short. `recvfrom` silently truncates a datagram longer than the buffer.
 const RECV_BUFFER: usize = 65536;
+/// A held reply is sent after this at the latest, so that a forgotten gate never hangs a server.
+const HOLD_AT_MOST: Duration = Duration::from_secs(20);
 
 /// One datagram to answer.
 pub struct UdpRequest<'a> {
@@ -45,6 +49,12 @@ pub enum UdpFault {
     Stranger,
     /// Receive and journal, never reply.
     Silent,
+    /// Before the `seq`-th reply to a peer, journal [`UdpEvent::Holding`] and wait until the gate
+    /// is open (at most [`HOLD_AT_MOST`]): the client is then known to be waiting for that reply,
+    /// for as long as the grader needs to look at it from outside. The whole server waits (it
+    /// has one thread). Copies of the held datagram that come after it (a client that resent it
+    /// while it waited) are ignored: the held reply answers them all.
+    Hold { seq: u64, gate: Gate },
 }
 
 #[derive(Clone)]
@@ -80,7 +90,8 @@ pub enum UdpEvent {
         from: SocketAddr,
         payload: Vec<u8>,
     },
-    /// Recorded after `Received`, when a fault drops the datagram.
+    /// Recorded after `Received`, when a fault drops the datagram (or it is a resent copy of a
+    /// held one).
     Dropped {
         from: SocketAddr,
         payload: Vec<u8>,
@@ -89,6 +100,11 @@ pub enum UdpEvent {
     Replied {
         to: SocketAddr,
         payload: Vec<u8>,
+    },
+    /// The reply numbered `seq` to `to` is held at a gate ([`UdpFault::Hold`]).
+    Holding {
+        to: SocketAddr,
+        seq: u64,
     },
     /// A decoy from the stranger's socket ([`UdpFault::Stranger`]), journaled before it is sent.
     StrangerSent {
@@ -140,6 +156,15 @@ impl UdpServer {
         let addr = self.local_addr()?;
         let journal = self.journal();
         let stop = Stop::new()?;
+        let gates: Vec<Gate> = self
+            .options
+            .faults
+            .iter()
+            .filter_map(|f| match f {
+                UdpFault::Hold { gate, .. } => Some(gate.clone()),
+                _ => None,
+            })
+            .collect();
         let thread = {
             let stop = stop.clone();
             thread::Builder::new()
@@ -150,7 +175,14 @@ impl UdpServer {
                     }
                 })?
         };
-        Ok(Running::new(addr, journal, move || stop.request(), thread))
+        // Stopping opens the gates too, so that a held reply does not keep the thread waiting.
+        let request_stop = move || {
+            stop.request();
+            for gate in &gates {
+                gate.open();
+            }
+        };
+        Ok(Running::new(addr, journal, request_stop, thread))
     }
 
     /// Serves on this thread for as long as the process runs (the programs end it with a
@@ -203,11 +235,9 @@ impl UdpServer {
         }
         let seq = state.answered.entry(from).or_insert(0);
         *seq += 1;
-        let request = UdpRequest {
-            from,
-            payload,
-            seq: *seq,
-        };
+        let seq = *seq;
+        self.hold(state, from, payload, seq);
+        let request = UdpRequest { from, payload, seq };
         let reply = (self.options.replies)(&request);
         if let Some(stranger) = &self.stranger {
             self.send_decoy(stranger, from, &reply);
@@ -226,15 +256,40 @@ impl UdpServer {
         }
     }
 
+    /// [`UdpFault::Hold`]: waits at the gate of reply `seq`, if it has one.
+    fn hold(&self, state: &mut State, from: SocketAddr, payload: &[u8], seq: u64) {
+        let gate = self.options.faults.iter().find_map(|f| match f {
+            UdpFault::Hold { seq: at, gate } if *at == seq => Some(gate.clone()),
+            _ => None,
+        });
+        let Some(gate) = gate else {
+            return;
+        };
+        if self.options.trace {
+            trace::trace(format_args!("holding the reply to {from} (fault)"));
+        }
+        self.journal.record(UdpEvent::Holding { to: from, seq });
+        gate.wait(Instant::now() + HOLD_AT_MOST);
+        state.held.insert(from, payload.to_vec());
+    }
+
     /// Whether a fault says to ignore this datagram.
     fn drops(&self, state: &mut State, from: SocketAddr, payload: &[u8]) -> bool {
+        // A resent copy of a held datagram: its reply has gone already. Anything else from that
+        // peer means it has moved on.
+        if let Some(held) = state.held.get(&from) {
+            if held.as_slice() == payload {
+                return true;
+            }
+            state.held.remove(&from);
+        }
         self.options.faults.iter().any(|fault| match fault {
             UdpFault::Silent => true,
             UdpFault::DropFirstCopy { only } => {
                 only.as_deref().is_none_or(|p| p == payload)
                     && state.seen.insert((from, payload.to_vec()))
             }
-            UdpFault::Stranger => false,
+            UdpFault::Stranger | UdpFault::Hold { .. } => false,
         })
     }
 
@@ -271,6 +326,8 @@ struct State {
     answered: HashMap<SocketAddr, u64>,
     /// (peer, payload) pairs seen once already, for [`UdpFault::DropFirstCopy`].
     seen: HashSet<(SocketAddr, Vec<u8>)>,
+    /// Per peer, the payload of the last reply held at a gate ([`UdpFault::Hold`]).
+    held: HashMap<SocketAddr, Vec<u8>>,
 }
 
 /// A UDP socket bound to `addr`; an IPv6 one accepts IPv6 only (no IPv4-mapped addresses), so the

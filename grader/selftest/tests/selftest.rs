@@ -56,6 +56,16 @@ fn known_bad() -> Vec<(&'static str, Subject, Hint)> {
             Hint::MadeUpReplies { chapter: CH_UDP },
         ),
         (
+            "udp_client",
+            program!("udp_leaks_fd"),
+            Hint::DescriptorLeak { chapter: CH_UDP },
+        ),
+        (
+            "udp_client",
+            program!("udp_stray_socket"),
+            Hint::SocketsHeld { chapter: CH_UDP },
+        ),
+        (
             "tcp_client",
             program!("tcp_one_read"),
             Hint::TcpOneReadOneMessage,
@@ -96,6 +106,17 @@ fn known_bad() -> Vec<(&'static str, Subject, Hint)> {
             Hint::AddressFamily { chapter: CH_TCP },
         ),
         (
+            "tcp_client",
+            program!("tcp_leaks_fd"),
+            Hint::DescriptorLeak { chapter: CH_TCP },
+        ),
+        (
+            "tcp_client",
+            program!("tcp_stray_socket"),
+            Hint::SocketsHeld { chapter: CH_TCP },
+        ),
+        ("tcp_client", program!("tcp_reset_at_end"), Hint::TcpReset),
+        (
             "framed_client",
             program!("framed_one_read"),
             Hint::FramedOneReadOneFrame,
@@ -126,6 +147,13 @@ fn known_bad() -> Vec<(&'static str, Subject, Hint)> {
             "framed_client",
             program!("framed_no_half_close"),
             Hint::TcpNoHalfClose,
+        ),
+        (
+            "framed_client",
+            program!("framed_stray_socket"),
+            Hint::SocketsHeld {
+                chapter: CH_FRAMING,
+            },
         ),
         (
             "daemon_check",
