@@ -176,14 +176,14 @@ impl Report {
     }
 
     pub const CSV_HEADER: &'static str = "label,connections,messages,think_ms,held,conn_per_s,\
-        msg_per_s,p50_us,p99_us,max_us,errors,rss_kib,pss_kib,rss_per_conn_kib,pss_per_conn_kib";
+        msg_per_s,p50_us,p99_us,max_us,errors,rss_kib,pss_kib,rss_per_conn_kib,pss_per_conn_kib,replies";
 
     /// One CSV row, for `plot`.
     pub fn csv(&self, label: &str) -> String {
         let (rss, pss) = self.memory_held.unwrap_or_default();
         let (per_rss, per_pss) = self.memory_per_connection().unwrap_or_default();
         format!(
-            "{label},{},{},{},{},{:.0},{:.0},{},{},{},{},{rss},{pss},{per_rss:.2},{per_pss:.2}",
+            "{label},{},{},{},{},{:.0},{:.0},{},{},{},{},{rss},{pss},{per_rss:.2},{per_pss:.2},{}",
             self.load.connections,
             self.load.messages,
             self.load.think.as_millis(),
@@ -194,6 +194,7 @@ impl Report {
             self.percentile(0.99).as_micros(),
             self.max_latency().as_micros(),
             self.errors.total(),
+            self.replies,
         )
     }
 }
