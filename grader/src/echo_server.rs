@@ -152,7 +152,12 @@ impl Server {
         };
         let fds = inspect::fd_count(self.pid())
             .map_or(String::new(), |n| format!("; {n} open descriptors"));
-        let outcome = self.run.finish(Instant::now());
+        // A server that died (say, of a client's reset) closes every descriptor before its exit
+        // reaches us: one with none left is exiting, so wait for that exit instead of calling it
+        // "still running". A live server is stopped at once.
+        let exiting = inspect::fd_count(self.pid()).map_or(true, |n| n == 0);
+        let grace = if exiting { FINISH } else { Duration::ZERO };
+        let outcome = self.run.finish(Instant::now() + grace);
         let hint = general_hint(&outcome, CH_MANY_CLIENTS).unwrap_or(match outcome.ending {
             // It ended by itself: whatever else went wrong, it stopped serving.
             Ending::Exited(_) if hint_expects_running(&hint) => Hint::EchoDiesOnReset,
