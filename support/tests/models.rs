@@ -268,8 +268,17 @@ fn serves_a_stalled_client_and_an_active_one(program: &str) {
 
 fn no_descriptor_leak_after_thousands_of_connections(program: &str) -> Server {
     let server = Server::start(program);
-    let baseline = server.sockets();
     let addr = server.addr;
+    // The baseline is taken after one whole conversation, not at `listening on`: a server may
+    // make its own sockets once it serves (the fork server's self-pipe is a socket pair made
+    // in `serve`), and counting at start raced with that. When `rest` has read the end of
+    // stream, the server has closed its side of this connection.
+    let mut first = Client::new(TcpStream::connect(addr).unwrap());
+    first.send(b"first\n");
+    assert_eq!(first.line(), "first\n");
+    first.half_close();
+    assert_eq!(first.rest(), "");
+    let baseline = server.sockets();
     let workers: Vec<_> = (0..8)
         .map(|w| {
             thread::spawn(move || {
@@ -292,9 +301,12 @@ fn no_descriptor_leak_after_thousands_of_connections(program: &str) -> Server {
     for worker in workers {
         worker.join().expect("every client served");
     }
-    eventually("the server holds only the sockets it started with", || {
-        server.sockets() == baseline
-    });
+    // At most: a server may still have been closing the first connection when the baseline was
+    // taken. A leak is one socket per client, thousands here, so this cannot hide one.
+    eventually(
+        "the server holds no more sockets than after its first client",
+        || server.sockets() <= baseline,
+    );
     server
 }
 
