@@ -34,6 +34,44 @@ impl Failure {
     }
 }
 
+/// What one run of a client showed: the parts every client check's failure is made of.
+pub struct RunReport<'a> {
+    pub scenario: &'a str,
+    pub outcome: &'a Outcome,
+    /// The lines the program was given on standard input.
+    pub lines: &'a [String],
+    /// What the grader saw of the program's sockets while it ran, if it looked.
+    pub seen: Option<&'a str>,
+}
+
+impl RunReport<'_> {
+    /// The failure of this run: its command with its input, and `transcript` of both sides.
+    pub fn fail(
+        &self,
+        transcript: Transcript,
+        expected: String,
+        mut actual: String,
+        hint: Hint,
+    ) -> Box<Failure> {
+        if let Some(seen) = self.seen {
+            actual.push_str("; ");
+            actual.push_str(seen);
+        }
+        Box::new(Failure {
+            scenario: self.scenario.to_string(),
+            command: format!(
+                "{}   (standard input: {})",
+                self.outcome.command,
+                quote_lines(self.lines)
+            ),
+            transcript,
+            expected,
+            actual,
+            hint,
+        })
+    }
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "scenario: {}", self.scenario)?;

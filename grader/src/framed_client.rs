@@ -17,7 +17,7 @@ use support::journal::Stamped;
 use support::running::Running;
 
 use crate::exercise::{Check, Exercise, FINISH, general_hint};
-use crate::failure::{Failure, Transcript, describe, plural, quote, quote_lines};
+use crate::failure::{Failure, RunReport, Transcript, describe, plural, quote, quote_lines};
 use crate::hint::{CH_FRAMING, Hint};
 use crate::inspect;
 use crate::program::{Ending, Input, Outcome, Run, Subject};
@@ -231,23 +231,14 @@ impl<'a> Conversation<'a> {
         t
     }
 
-    fn fail(&self, expected: String, mut actual: String, hint: Hint) -> Box<Failure> {
-        if let Some(seen) = &self.seen {
-            actual.push_str("; ");
-            actual.push_str(seen);
-        }
-        Box::new(Failure {
-            scenario: self.scenario.clone(),
-            command: format!(
-                "{}   (standard input: {})",
-                self.outcome.command,
-                quote_lines(self.lines)
-            ),
-            transcript: self.transcript(),
-            expected,
-            actual,
-            hint,
-        })
+    fn fail(&self, expected: String, actual: String, hint: Hint) -> Box<Failure> {
+        let report = RunReport {
+            scenario: &self.scenario,
+            outcome: self.outcome,
+            lines: self.lines,
+            seen: self.seen.as_deref(),
+        };
+        report.fail(self.transcript(), expected, actual, hint)
     }
 
     fn expect_success(&self) -> Result<(), Box<Failure>> {

@@ -18,7 +18,7 @@ use support::running::Running;
 use support::udp_server::{UdpEvent, UdpFault, UdpOptions, UdpReplyFn, UdpServer};
 
 use crate::exercise::{Check, Exercise, FINISH, general_hint};
-use crate::failure::{Failure, Transcript, describe, plural, quote, quote_lines};
+use crate::failure::{Failure, RunReport, Transcript, describe, plural, quote, quote_lines};
 use crate::hint::{CH_UDP, Hint};
 use crate::inspect::SocketRow;
 use crate::program::{Ending, Input, Outcome, Run, Subject};
@@ -242,23 +242,14 @@ impl<'a> Exchange<'a> {
         t
     }
 
-    fn fail(&self, expected: String, mut actual: String, hint: Hint) -> Box<Failure> {
-        if let Some(seen) = &self.seen {
-            actual.push_str("; ");
-            actual.push_str(seen);
-        }
-        Box::new(Failure {
-            scenario: self.scenario.to_string(),
-            command: format!(
-                "{}   (standard input: {})",
-                self.outcome.command,
-                quote_lines(self.lines)
-            ),
-            transcript: self.transcript(),
-            expected,
-            actual,
-            hint,
-        })
+    fn fail(&self, expected: String, actual: String, hint: Hint) -> Box<Failure> {
+        let report = RunReport {
+            scenario: self.scenario,
+            outcome: self.outcome,
+            lines: self.lines,
+            seen: self.seen.as_deref(),
+        };
+        report.fail(self.transcript(), expected, actual, hint)
     }
 
     /// The program should have sent every line, printed every reply, and exited 0.
