@@ -126,6 +126,11 @@ fn print_summary(tally: &Tally) {
     if tally.is_empty() {
         return;
     }
+    // In the book's order, which is the order a learner works in.
+    let tally: Vec<(&str, (usize, usize))> = catalog()
+        .iter()
+        .filter_map(|e| tally.get(e.name).map(|counts| (e.name, *counts)))
+        .collect();
     let done: Vec<&str> = tally
         .iter()
         .filter(|(_, (failed, _))| *failed == 0)
