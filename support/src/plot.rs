@@ -25,6 +25,9 @@ pub struct Row {
     pub p50_us: f64,
     pub p99_us: f64,
     pub errors: f64,
+    /// The server's RSS with every connection open, in KiB; 0 when it was not measured (no
+    /// pid given, or the server never served every connection once).
+    pub rss_kib: f64,
     pub rss_per_conn_kib: f64,
     pub pss_per_conn_kib: f64,
     /// Echoes that came back right; `None` in CSV files from before loadgen wrote it.
@@ -46,7 +49,7 @@ pub fn parse(csv: &str) -> Result<Vec<Row>, String> {
             .position(|h| *h == name)
             .ok_or(format!("no column {name:?} in the header"))
     };
-    const NAMES: [&str; 11] = [
+    const NAMES: [&str; 12] = [
         "label",
         "connections",
         "messages",
@@ -56,6 +59,7 @@ pub fn parse(csv: &str) -> Result<Vec<Row>, String> {
         "p50_us",
         "p99_us",
         "errors",
+        "rss_kib",
         "rss_per_conn_kib",
         "pss_per_conn_kib",
     ];
@@ -85,8 +89,9 @@ pub fn parse(csv: &str) -> Result<Vec<Row>, String> {
             p50_us: num(6)?,
             p99_us: num(7)?,
             errors: num(8)?,
-            rss_per_conn_kib: num(9)?,
-            pss_per_conn_kib: num(10)?,
+            rss_kib: num(9)?,
+            rss_per_conn_kib: num(10)?,
+            pss_per_conn_kib: num(11)?,
             replies: replies_at.map(|at| field(at, "replies")).transpose()?,
         });
     }
@@ -146,18 +151,16 @@ impl Point<'_> {
     }
 }
 
-/// Groups rows by model and load, in the order models first appear, then by connections.
+/// Groups rows by model and load, in the order models first appear, then by think time and
+/// connections. Runs with a think time and runs without are different loads: when the file holds
+/// both, each model has a series for each, named by its think time. The number of messages per
+/// connection may differ from one number of connections to the next (fewer messages on more
+/// connections keep every run short), but runs of one point must agree on it.
 pub fn points(rows: &[Row]) -> Vec<Point<'_>> {
-    let loads: Vec<(u64, u64)> = {
-        let mut l: Vec<(u64, u64)> = rows
-            .iter()
-            .map(|r| (r.messages.to_bits(), r.think_ms.to_bits()))
-            .collect();
-        l.sort_unstable();
-        l.dedup();
-        l
-    };
-    let mixed = loads.len() > 1;
+    let mut thinks: Vec<u64> = rows.iter().map(|r| r.think_ms.to_bits()).collect();
+    thinks.sort_unstable();
+    thinks.dedup();
+    let mixed = thinks.len() > 1;
     let mut order: Vec<&str> = Vec::new();
     let mut groups: BTreeMap<(usize, u64, u64, u64), Point<'_>> = BTreeMap::new();
     for r in rows {
@@ -168,18 +171,18 @@ pub fn points(rows: &[Row]) -> Vec<Point<'_>> {
                 order.len() - 1
             }
         };
-        // Connections are whole numbers: their bits sort as they do.
+        // These are whole numbers, not negative: their bits sort as they do.
         let key = (
             model,
-            r.messages.to_bits(),
             r.think_ms.to_bits(),
             r.connections.to_bits(),
+            r.messages.to_bits(),
         );
         groups
             .entry(key)
             .or_insert_with(|| Point {
                 series: if mixed {
-                    format!("{} ({} msgs, think {} ms)", r.label, r.messages, r.think_ms)
+                    format!("{} (think {} ms)", r.label, r.think_ms)
                 } else {
                     r.label.clone()
                 },
@@ -213,7 +216,13 @@ const PANELS: [(&str, &str, &str, Measure); 4] = [
         "Server memory per connection (PSS)",
         "KiB per connection",
         "memory",
-        |r| r.pss_per_conn_kib,
+        |r| {
+            if r.rss_kib > 0.0 {
+                r.pss_per_conn_kib
+            } else {
+                f64::NAN
+            }
+        },
     ),
 ];
 
@@ -475,6 +484,13 @@ pub fn svg(rows: &[Row], title: &str) -> String {
             for p in pts {
                 let sp = p.spread(value);
                 let x = px(p.connections);
+                if sp.median.is_nan() {
+                    // Not measured at all: nothing to draw, nothing to say.
+                    if !path.is_empty() {
+                        segments.push(std::mem::take(&mut path));
+                    }
+                    continue;
+                }
                 let Some(y) = py(sp.median) else {
                     let point = format!("{series_name} at {} connections", p.connections);
                     match left_out.iter_mut().find(|(pt, _)| *pt == point) {
@@ -637,7 +653,7 @@ pub fn table(rows: &[Row]) -> String {
         let p99 = p.spread(|r| ms(r.p99_us));
         let rss = p.spread(|r| r.rss_per_conn_kib);
         let pss = p.spread(|r| r.pss_per_conn_kib);
-        let memory = if pss.high > 0.0 || rss.high > 0.0 {
+        let memory = if p.runs.iter().all(|r| r.rss_kib > 0.0) {
             format!("{} / {}", with_spread(rss, kib), with_spread(pss, kib))
         } else {
             "—".to_string()
@@ -721,7 +737,7 @@ mod tests {
         threads,100,20,0,100,5000,60000,250,1200,2000,0,9000,8000,20.0,20.0,2000\n\
         threads,1000,20,0,1000,5000,41000,18000,54000,60000,0,9000,8000,19.0,19.0,20000\n\
         fork,100,20,0,100,5000,16000,1700,55000,60000,0,90000,8000,880.0,72.0,2000\n\
-        iterative,100,20,0,100,5000,0,0,0,0,99,3000,2000,0,0,1\n";
+        iterative,100,20,0,100,5000,0,0,0,0,99,0,0,0,0,1\n";
 
     fn csv() -> String {
         format!("{HEADER}{ROWS}")
@@ -876,11 +892,12 @@ mod tests {
             let series = format!(r#"<g class="series" data-model="{model}">"#);
             assert_eq!(chart.matches(&series).count(), 4, "{model}");
         }
-        // One point per model and load in each panel, but the iterative server's latency and
-        // memory of 0: a log axis cannot show them, and the footnote says so. Its 0 messages/s
-        // is on a linear axis (16k to 90k is less than a factor of ten), drawn hollow.
+        // One point per model and load in each panel, but for the iterative server: its latency
+        // of 0 has no place on a log axis, and the footnote says so; its memory was not
+        // measured (a 0 RSS), and is left out. Its 0 messages/s is on a linear axis (16k to 90k
+        // is less than a factor of ten), drawn hollow.
         assert_eq!(chart.matches("</circle>").count(), 4 * 6 - 3);
-        assert!(chart.contains("iterative at 100 connections (p50, p99, memory)"));
+        assert!(chart.contains("iterative at 100 connections (p50, p99)"));
         // poll at 100 has three runs that differ: a bar in every panel where they differ.
         assert!(chart.contains("bar: lowest to highest run"));
         // Memory spans 0.3 to 880 KiB: a log axis, labelled by decades.
@@ -909,6 +926,13 @@ mod tests {
             "{table}"
         );
         // Paced runs: messages per second is the think time's, and left out.
+        let both = format!("{}{}", csv(), ROWS.replace(",20,0,", ",5,1000,"));
+        let both = super::table(&parse(&both).unwrap());
+        assert!(both.contains("| poll (think 0 ms) | 100 | 3 |"), "{both}");
+        assert!(
+            both.contains("| poll (think 1000 ms) | 100 | 3 |"),
+            "{both}"
+        );
         let paced = csv().replace(",20,0,", ",5,1000,");
         assert!(!super::table(&parse(&paced).unwrap()).contains("messages per second"));
     }
