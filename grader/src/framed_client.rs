@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use support::framed_server::{FrameEvent, FrameFault, FramedOptions, FramedServer, OVER_LIMIT};
 use support::gate::Gate;
-use support::journal::Stamped;
+use support::journal::{Journal, Stamped};
 use support::running::Running;
 
 use crate::exercise::{Check, Exercise, FINISH, general_hint};
@@ -199,6 +199,17 @@ impl<'a> Conversation<'a> {
             .any(|e| matches!(e.event, FrameEvent::PeerHalfClosed { .. }) && e.at < end)
     }
 
+    /// Whether the server read a reset on the program's connection that the program caused:
+    /// any, once it has exited by itself (its exit closes its sockets, and a reset then is its
+    /// doing), but only before the end when the grader killed it.
+    fn reset(&self) -> bool {
+        let end = self.outcome.ended_at();
+        let killed = self.outcome.ending == Ending::StillRunning;
+        self.events
+            .iter()
+            .any(|e| matches!(e.event, FrameEvent::PeerReset { .. }) && (!killed || e.at < end))
+    }
+
     fn transcript(&self) -> Transcript {
         let mut t = Transcript::of(self.outcome);
         let many = self.conns.len() > 1;
@@ -247,6 +258,7 @@ impl<'a> Conversation<'a> {
             && self.conns.len() == 1
             && self.outcome.stdout_lines() == sent
             && self.half_closed()
+            && !self.reset()
             && !sent.is_empty();
         if !ok {
             return Err(self.fail(
@@ -317,7 +329,10 @@ impl<'a> Conversation<'a> {
             };
         }
         if !self.half_closed() {
-            return if self.outcome.ending == Ending::StillRunning {
+            return if self.reset() {
+                // It ended the connection, but with an abort instead of an end of stream.
+                Hint::TcpReset
+            } else if self.outcome.ending == Ending::StillRunning {
                 Hint::TcpNoHalfClose
             } else {
                 Hint::FailedNeedlessly {
@@ -368,7 +383,7 @@ fn exchange(
         Input::Lines(lines.clone()),
     )?;
     let outcome = run.finish(Instant::now() + FINISH);
-    let events = server.journal().snapshot();
+    let events = settled(server.journal());
     Conversation::new(scenario, &outcome, &events, &lines, true).expect_success()
 }
 
@@ -478,7 +493,7 @@ fn several_clients_at_once(subject: &Subject) -> Result<(), Box<Failure>> {
         .collect::<Result<Vec<_>, _>>()?;
     let deadline = Instant::now() + FINISH;
     let outcomes: Vec<Outcome> = runs.into_iter().map(|run| run.finish(deadline)).collect();
-    let events = server.journal().snapshot();
+    let events = settled(server.journal());
     for (outcome, lines) in outcomes.iter().zip(&inputs) {
         Conversation::new(scenario.clone(), outcome, &events, lines, false).expect_success()?;
     }
@@ -535,7 +550,7 @@ fn one_socket_and_no_leak(subject: &Subject) -> Result<(), Box<Failure>> {
     let last = if first.is_some() { look(LINES) } else { None };
     late.open();
     let outcome = run.finish(Instant::now() + FINISH);
-    let events = server.journal().snapshot();
+    let events = settled(server.journal());
     let mut conversation = Conversation::new(scenario, &outcome, &events, &lines, true);
     let (Some((fds_first, sockets_first)), Some((fds_last, sockets_last))) = (first, last) else {
         // It never got that far: the usual diagnosis says why.
@@ -653,7 +668,7 @@ fn broken_reply(
         Input::Lines(lines.clone()),
     )?;
     let outcome = run.finish(Instant::now() + deadline);
-    let events = server.journal().snapshot();
+    let events = settled(server.journal());
     let conversation = Conversation::new(scenario.into(), &outcome, &events, &lines, true);
     expect_reported_error(&conversation, what, Some(hint))
 }
@@ -682,4 +697,22 @@ fn length_over_the_limit(subject: &Subject) -> Result<(), Box<Failure>> {
         // It has nothing to wait for: a correct program is done in milliseconds.
         Duration::from_secs(4),
     )
+}
+
+/// The server's events once every connection it accepted is closed (or after a short while):
+/// the server's thread journals the end of a connection (an end of stream, or a reset) as it
+/// reads it, which may be just after the grader has seen the program exit.
+fn settled(journal: &Journal<FrameEvent>) -> Vec<Stamped<FrameEvent>> {
+    // The server closes within a millisecond of the program's end; this only bounds a wait for
+    // an event that has already happened.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    journal.wait_until(deadline, |events| {
+        events.iter().all(|a| match a.event {
+            FrameEvent::Accepted { conn, .. } => events
+                .iter()
+                .any(|e| matches!(e.event, FrameEvent::Closed { conn: c, .. } if c == conn)),
+            _ => true,
+        })
+    });
+    journal.snapshot()
 }

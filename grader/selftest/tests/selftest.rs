@@ -156,6 +156,11 @@ fn known_bad() -> Vec<(&'static str, Subject, Hint)> {
             },
         ),
         (
+            "framed_client",
+            program!("framed_reset_at_end"),
+            Hint::TcpReset,
+        ),
+        (
             "daemon_check",
             program!("daemon_recipe"),
             Hint::DaemonEpermMeansAlive,
