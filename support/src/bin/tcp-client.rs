@@ -3,6 +3,8 @@
 use std::io::{self, BufRead, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::thread;
 
 use anyhow::Context;
@@ -40,20 +42,23 @@ fn main() -> ExitCode {
         let (local, peer) = (stream.local_addr()?, stream.peer_addr()?);
         cli::say(format_args!("connected {local} -> {peer}"))?;
         let reader = stream.try_clone()?;
-        // The reader thread ends the program: when the server closes (status 0) or on an error.
-        let receiving = thread::spawn(move || receive(reader));
+        // Told when this thread has said all it will say, so "peer closed" comes last.
+        let (said_all, wait_for_main) = mpsc::channel::<()>();
+        let receiving = thread::spawn(move || receive(reader, wait_for_main));
         let mut writer = &stream;
         for line in io::stdin().lock().lines() {
             let mut line = line.context("cannot read standard input")?;
             line.push('\n');
             writer.write_all(line.as_bytes()).context("cannot send")?;
         }
+        INPUT_ENDED.store(true, Ordering::SeqCst);
         if !args.no_half_close {
             stream
                 .shutdown(Shutdown::Write)
                 .context("cannot half-close")?;
             cli::say("sent FIN (half-close)")?;
         }
+        let _ = said_all.send(());
         match receiving.join() {
             Ok(result) => result,
             Err(_) => anyhow::bail!("the receiving thread failed"),
@@ -75,10 +80,18 @@ fn connect(host: &str, port: u16) -> anyhow::Result<TcpStream> {
     Err(last.unwrap_or_else(|| anyhow::anyhow!("{host} has no address")))
 }
 
-/// Prints each read until the server closes, then ends the whole process: the main thread may
-/// still be blocked reading standard input.
-fn receive(stream: TcpStream) -> anyhow::Result<()> {
-    match print_reads(stream) {
+/// Prints each read until the server closes. If our input has not ended, the main thread may
+/// be blocked reading standard input for good, so this thread ends the whole process (status 0,
+/// or 1 on an error). If it has ended, the main thread is about to say that it half-closed: wait
+/// for that, so the lines come out in the order things happened, and return.
+fn receive(stream: TcpStream, main_said_all: mpsc::Receiver<()>) -> anyhow::Result<()> {
+    let result = print_reads(stream);
+    if INPUT_ENDED.load(Ordering::SeqCst) {
+        // An error in the main thread drops the sender: recv returns at once then too.
+        let _ = main_said_all.recv();
+        return result.and_then(|()| cli::say("peer closed").context("cannot print"));
+    }
+    match result.and_then(|()| cli::say("peer closed").context("cannot print")) {
         Ok(()) => std::process::exit(0),
         Err(e) => {
             eprintln!("tcp-client: error: {e:#}");
@@ -87,12 +100,16 @@ fn receive(stream: TcpStream) -> anyhow::Result<()> {
     }
 }
 
+/// Whether standard input has ended (the main thread is past its reading loop).
+static INPUT_ENDED: AtomicBool = AtomicBool::new(false);
+
 fn print_reads(mut stream: TcpStream) -> anyhow::Result<()> {
     let mut buf = vec![0u8; 65536];
     loop {
         match stream.read(&mut buf) {
             // 0 means the server closed its sending side: nothing more will ever arrive.
-            Ok(0) => return cli::say("peer closed").context("cannot print"),
+            // 0 bytes: the server closed its side; the caller says so.
+            Ok(0) => return Ok(()),
             Ok(n) => {
                 let text = String::from_utf8_lossy(&buf[..n]);
                 cli::say(format_args!("recv {n} bytes: \"{}\"", text.escape_debug()))
