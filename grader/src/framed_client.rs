@@ -190,24 +190,19 @@ impl<'a> Conversation<'a> {
         self.events.iter().any(|e| want(&e.event))
     }
 
-    /// An orderly end of stream from the program while it still ran (not the kernel closing the
-    /// socket of a program the grader killed).
+    /// An orderly end of stream from the program itself (see [`Outcome::half_closed_itself`]).
     fn half_closed(&self) -> bool {
-        let end = self.outcome.ended_at();
-        self.events
-            .iter()
-            .any(|e| matches!(e.event, FrameEvent::PeerHalfClosed { .. }) && e.at < end)
+        self.events.iter().any(|e| {
+            matches!(e.event, FrameEvent::PeerHalfClosed { .. })
+                && self.outcome.half_closed_itself(e.at)
+        })
     }
 
-    /// Whether the server read a reset on the program's connection that the program caused:
-    /// any, once it has exited by itself (its exit closes its sockets, and a reset then is its
-    /// doing), but only before the end when the grader killed it.
+    /// A reset of the program's own doing (see [`Outcome::reset_itself`]).
     fn reset(&self) -> bool {
-        let end = self.outcome.ended_at();
-        let killed = self.outcome.ending == Ending::StillRunning;
-        self.events
-            .iter()
-            .any(|e| matches!(e.event, FrameEvent::PeerReset { .. }) && (!killed || e.at < end))
+        self.events.iter().any(|e| {
+            matches!(e.event, FrameEvent::PeerReset { .. }) && self.outcome.reset_itself(e.at)
+        })
     }
 
     fn transcript(&self) -> Transcript {

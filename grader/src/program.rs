@@ -83,6 +83,20 @@ impl Outcome {
         self.started + self.elapsed
     }
 
+    /// Whether an orderly end of stream that a peer read at `at` was the program's doing: only
+    /// while it still ran. After the end, it is the kernel closing the sockets of a process that
+    /// exited or that the grader killed.
+    pub fn half_closed_itself(&self, at: Instant) -> bool {
+        at < self.ended_at()
+    }
+
+    /// Whether a reset that a peer read at `at` was the program's doing: any, once it exited by
+    /// itself (its exit closes its sockets, and a reset then comes from how it left them); only
+    /// before the end when the grader killed it.
+    pub fn reset_itself(&self, at: Instant) -> bool {
+        self.ending != Ending::StillRunning || at < self.ended_at()
+    }
+
     /// The message of a Rust panic, if the program panicked.
     pub fn panic_message(&self) -> Option<String> {
         let at = self

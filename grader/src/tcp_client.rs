@@ -226,24 +226,19 @@ impl<'a> Conversation<'a> {
             .collect()
     }
 
-    /// Whether the server read an end of stream while the program was still running: when the
-    /// grader kills a program, the kernel closes its socket, and that is not the program's doing.
+    /// An orderly end of stream from the program itself (see [`Outcome::half_closed_itself`]).
     fn half_closed(&self) -> bool {
-        let end = self.outcome.ended_at();
-        self.events
-            .iter()
-            .any(|e| matches!(e.event, TcpEvent::PeerHalfClosed { .. }) && e.at < end)
+        self.events.iter().any(|e| {
+            matches!(e.event, TcpEvent::PeerHalfClosed { .. })
+                && self.outcome.half_closed_itself(e.at)
+        })
     }
 
-    /// Whether the server read a reset (or another error) on the program's connection that the
-    /// program caused: any, once it has exited by itself (its exit closes its sockets, and a
-    /// reset then is its doing), but only before the end when the grader killed it.
+    /// A reset of the program's own doing (see [`Outcome::reset_itself`]).
     fn reset(&self) -> bool {
-        let end = self.outcome.ended_at();
-        let killed = self.outcome.ending == Ending::StillRunning;
-        self.events
-            .iter()
-            .any(|e| matches!(e.event, TcpEvent::PeerReset { .. }) && (!killed || e.at < end))
+        self.events.iter().any(|e| {
+            matches!(e.event, TcpEvent::PeerReset { .. }) && self.outcome.reset_itself(e.at)
+        })
     }
 
     fn transcript(&self) -> Transcript {
