@@ -3,6 +3,9 @@
 //! Every failing check ends in exactly one [`Hint`]: the concept the program got wrong and the
 //! chapter that explains it. The grader's own tests run one known-bad program per hint and expect
 //! that very hint, so a hint here is a promise that the grader can tell this mistake apart.
+//!
+//! Every hint names the section of the book that explains it ([`SECTIONS`]); a test proves that
+//! every variant has one and that every section exists in its chapter.
 
 use std::fmt;
 
@@ -87,6 +90,10 @@ pub enum Hint {
     Hung { chapter: Chapter },
     /// The grader could not set the check up: not the learner's fault.
     Setup { chapter: Chapter },
+    /// Wrong usage did not print one usage line on standard error and exit 2.
+    UsageNotReported { chapter: Chapter },
+    /// Read its input ahead: it did not print the reply to a line before the next line came.
+    NotInteractive { chapter: Chapter },
 
     // UDP
     /// Gave up after the first lost datagram.
@@ -136,6 +143,9 @@ pub enum Hint {
     DescriptorLeak { chapter: Chapter },
     /// While waiting for a reply it held other sockets than its one connection to the server.
     SocketsHeld { chapter: Chapter },
+    /// The program hid its descriptors from the grader (not dumpable), so its sockets cannot be
+    /// checked.
+    Uninspectable { chapter: Chapter },
 
     // Framing
     /// Took one read as one frame: lost or cut frames that arrived in pieces or together.
@@ -194,8 +204,11 @@ impl Hint {
             | WrongRequests { chapter }
             | Hung { chapter }
             | Setup { chapter }
+            | UsageNotReported { chapter }
+            | NotInteractive { chapter }
             | DescriptorLeak { chapter }
-            | SocketsHeld { chapter } => *chapter,
+            | SocketsHeld { chapter }
+            | Uninspectable { chapter } => *chapter,
             FramedOneReadOneFrame | FramedByteOrder | FramedNoLimit | FramedPrintedBrokenFrame => {
                 CH_FRAMING
             }
@@ -267,6 +280,18 @@ impl Hint {
                 .into(),
             Setup { .. } => "the grader could not set this check up, which is not your program's \
                 fault: run it again, and report it if it keeps happening"
+                .into(),
+            UsageNotReported { .. } => "when the command line is wrong (no arguments, too many, \
+                a port that is not a number from 1 to 65535), print one usage line on standard \
+                error, such as `usage: NAME HOST PORT`, and exit with status 2 \
+                (`ExitCode::from(2)`): 2 is what a wrong command line exits with, by convention, \
+                and 1 is for errors once the program runs"
+                .into(),
+            NotInteractive { .. } => "a person types one line and waits for its reply before \
+                typing the next: print each reply as soon as it has come (and flush standard \
+                output, which `println!` does at every newline when it is a terminal, not when it \
+                is a pipe), before reading the next line of input. Do not read all of standard \
+                input first"
                 .into(),
             UdpNoRetry => "UDP does not deliver every datagram: the server never got the first \
                 copy. When no reply comes within 1 s, send the same datagram again (3 tries in \
@@ -348,6 +373,11 @@ impl Hint {
                 socket). Look at the table above (as \
                 `ss -tanp` or `lsof -p PID` would show it) for the ones that should not be there"
                 .into(),
+            Uninspectable { .. } => "the grader must see the program's descriptors in \
+                /proc/PID/fd, as `ss -p` and `lsof` do, and it could not: the program made itself \
+                not dumpable (prctl(PR_SET_DUMPABLE, 0)) or changed its user. Leave both out: \
+                the contract is about sockets the grader can see"
+                .into(),
             FramedOneReadOneFrame => "one read is not one frame: a frame may arrive a byte at a \
                 time, in pieces, or glued to the next one. Read exactly 4 bytes of length, then \
                 exactly that many bytes (`read_exact`, or a loop), and keep what came after"
@@ -427,8 +457,160 @@ impl Hint {
     }
 }
 
+impl Hint {
+    /// The variant's name, as written in this file (`UdpNoRetry`, `Panicked`).
+    pub fn name(&self) -> String {
+        let debug = format!("{self:?}");
+        debug
+            .split([' ', '{', '('])
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// The heading of the section of [`Hint::chapter`] that explains this mistake.
+    pub fn section(&self) -> &'static str {
+        let name = self.name();
+        let chapter = self.chapter();
+        SECTIONS
+            .iter()
+            .find(|(n, number, _)| *n == name && (*number == 0 || *number == chapter.number))
+            .map_or_else(|| exercise_section(chapter), |(_, _, section)| section)
+    }
+}
+
+/// The section of `chapter` that sets its exercise (see [`crate::manifest`]).
+fn exercise_section(chapter: Chapter) -> &'static str {
+    crate::manifest::EXERCISES
+        .iter()
+        .find(|e| e.chapter == chapter)
+        .map_or(chapter.title, |e| e.section)
+}
+
+/// The section that explains each hint: (variant, chapter number or 0 for any, heading). A hint
+/// that is not listed here, or not for its chapter, points at the chapter's exercise section.
+pub const SECTIONS: &[(&str, u8, &str)] = &[
+    ("AddressFamily", 2, "Addresses and names"),
+    ("AddressFamily", 3, "connect"),
+    ("UdpNoRetry", 0, "Lost datagrams"),
+    ("UdpTooManyTries", 0, "Lost datagrams"),
+    ("UdpNoTimeout", 0, "Lost datagrams"),
+    ("UdpFixedPort", 0, "bind: the client's own address"),
+    ("UdpAcceptsStrangers", 0, "Who sent this?"),
+    ("UdpTruncated", 0, "A buffer too small cuts the datagram"),
+    ("UdpManySockets", 0, "bind: the client's own address"),
+    ("TcpOneReadOneMessage", 0, "recv: no message boundaries"),
+    ("TcpConnectionPerLine", 0, "connect"),
+    ("TcpNoHalfClose", 0, "shutdown and close"),
+    ("TcpLeftEarly", 0, "shutdown and close"),
+    ("TcpReset", 0, "shutdown and close"),
+    ("DaemonEpermMeansAlive", 0, "kill(pid, 0)"),
+    ("DaemonConnectProvesNothing", 0, "Who holds the port"),
+    ("DaemonAliveIsNotListening", 0, "Connecting to check"),
+    (
+        "DaemonProbeLeftOpen",
+        0,
+        "What a status check must never do",
+    ),
+    ("DaemonProbeReset", 0, "What a status check must never do"),
+    ("FramedOneReadOneFrame", 0, "read_exact"),
+    ("FramedByteOrder", 0, "A length prefix"),
+    ("FramedNoLimit", 0, "Limits"),
+    ("FramedPrintedBrokenFrame", 0, "The end of the conversation"),
+    ("EchoOneAtATime", 0, "A thread per client"),
+    ("EchoWaitsForEnd", 0, "The request handling"),
+    ("EchoNeverCloses", 0, "The request handling"),
+    ("EchoLeaksDescriptors", 0, "The request handling"),
+    ("EchoDiesOnReset", 0, "The request handling"),
+    ("EchoMixedUp", 0, "The request handling"),
+    (
+        "EchoFirstLine",
+        0,
+        "The listening socket: `SO_REUSEADDR` and the backlog",
+    ),
+    ("SockstatIpv4Only", 0, "The kernel's tables"),
+    ("SockstatByteOrder", 0, "Reading an address"),
+    ("SockstatIpv6WordOrder", 0, "Reading an address"),
+    ("SockstatNotOwnSockets", 0, "A process's descriptors"),
+    ("SockstatStateNames", 0, "States"),
+    ("SockstatNoUdp", 0, "The kernel's tables"),
+];
+
 impl fmt::Display for Hint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}; read {}", self.advice(), self.chapter())
+        let chapter = self.chapter();
+        write!(
+            f,
+            "{}; read chapter {}, section \"{}\" (book/src/{})",
+            self.advice(),
+            chapter.number,
+            self.section(),
+            chapter.file
+        )
+    }
+}
+
+/// The names of every variant of [`Hint`], read from this very file: what the self-test needs to
+/// prove that each one is earned by a known-bad program.
+pub fn variant_names() -> Vec<String> {
+    let source = include_str!("hint.rs");
+    let body = source
+        .split("pub enum Hint {")
+        .nth(1)
+        .and_then(|rest| rest.split("\n}\n").next())
+        .expect("the enum");
+    body.lines()
+        .filter_map(|l| l.strip_prefix("    "))
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_uppercase()))
+        .map(|l| {
+            l.split([' ', ',', '{'])
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headings(chapter_file: &str) -> Vec<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src");
+        std::fs::read_to_string(root.join(chapter_file))
+            .expect("the chapter's file")
+            .lines()
+            .filter(|l| l.starts_with("## ") || l.starts_with("### "))
+            .map(|l| l.trim_start_matches('#').trim().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn every_section_a_hint_names_exists() {
+        let all = variant_names();
+        assert!(all.len() > 40, "{all:?}");
+        let chapters = [
+            CH_SOCKETS,
+            CH_UDP,
+            CH_TCP,
+            CH_SEEING,
+            CH_FRAMING,
+            CH_MANY_CLIENTS,
+            CH_DAEMONS,
+        ];
+        for (name, number, section) in SECTIONS {
+            assert!(all.iter().any(|v| v == name), "{name} is not a hint");
+            let files: Vec<&str> = chapters
+                .iter()
+                .filter(|c| *number == 0 || c.number == *number)
+                .map(|c| c.file)
+                .collect();
+            assert!(
+                files
+                    .iter()
+                    .any(|f| headings(f).iter().any(|h| h == section)),
+                "{name}: no section {section:?} in chapter {number}"
+            );
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! This is the grader's own reading, independent of the `sockstat` solution: it is the truth the
 //! learner's `sockstat` is compared with, and what client checks look at while a reply is held.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -77,9 +77,10 @@ pub fn fd_count(pid: i32) -> io::Result<usize> {
     Ok(fs::read_dir(format!("/proc/{pid}/fd"))?.count())
 }
 
-/// Every TCP and UDP socket descriptor of the process, sorted by descriptor.
-pub fn sockets(pid: i32) -> io::Result<Vec<SocketRow>> {
-    let mut inodes: Vec<(u32, u64)> = Vec::new();
+/// The process's socket descriptors, as (descriptor, inode) from the `socket:[INODE]` links of
+/// `/proc/PID/fd`.
+pub fn socket_fds(pid: i32) -> io::Result<Vec<(u32, u64)>> {
+    let mut found = Vec::new();
     for entry in fs::read_dir(format!("/proc/{pid}/fd"))? {
         // A descriptor closed while we look is simply gone.
         let Ok(entry) = entry else { continue };
@@ -96,8 +97,22 @@ pub fn sockets(pid: i32) -> io::Result<Vec<SocketRow>> {
         ) else {
             continue;
         };
-        inodes.push((fd, inode));
+        found.push((fd, inode));
     }
+    Ok(found)
+}
+
+/// The inodes of the process's sockets, of any kind (TCP, UDP, Unix, ...).
+pub fn socket_inodes(pid: i32) -> io::Result<BTreeSet<u64>> {
+    Ok(socket_fds(pid)?
+        .into_iter()
+        .map(|(_, inode)| inode)
+        .collect())
+}
+
+/// Every TCP and UDP socket descriptor of the process, sorted by descriptor.
+pub fn sockets(pid: i32) -> io::Result<Vec<SocketRow>> {
+    let inodes = socket_fds(pid)?;
     // The tables of the process's own network namespace.
     let mut known: HashMap<u64, (&'static str, SocketAddr, Option<SocketAddr>, u8)> =
         HashMap::new();

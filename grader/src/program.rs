@@ -15,6 +15,11 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// How long a program may take to finish a conversation that should take milliseconds. Only a
+/// wrong program ever waits this long, so it is generous: a loaded machine must never fail a
+/// correct program.
+pub const FINISH: Duration = Duration::from_secs(8);
+
 /// The program under test: an executable and the name a learner knows it by.
 #[derive(Clone, Debug)]
 pub struct Subject {
@@ -191,6 +196,10 @@ impl Lines {
         }
     }
 
+    fn snapshot_len(&self) -> usize {
+        self.state.lock().unwrap().lines.len()
+    }
+
     fn snapshot(&self) -> Vec<Printed> {
         let state = self.state.lock().unwrap();
         let mut lines = state.lines.clone();
@@ -300,6 +309,29 @@ impl Run {
             Some(pipe) => pipe.write_all(format!("{line}\n").as_bytes()),
             None => Err(io::Error::other("standard input is already closed")),
         }
+    }
+
+    /// Writes `lines` one at a time, each only once the program has printed `per_line` more lines
+    /// on standard output since the one before, as a person at a terminal would. `Err(k)` when
+    /// the reply to line `k` (from 0) had not come within `each_within`; the lines after it are
+    /// not written.
+    pub fn send_lines_in_step(
+        &mut self,
+        lines: &[String],
+        per_line: usize,
+        each_within: Duration,
+    ) -> Result<(), usize> {
+        let start = self.stdout.snapshot_len();
+        for (k, line) in lines.iter().enumerate() {
+            if self.send_line(line).is_err() {
+                return Err(k);
+            }
+            let wanted = start + (k + 1) * per_line;
+            if !self.wait_stdout_lines(wanted, Instant::now() + each_within) {
+                return Err(k);
+            }
+        }
+        Ok(())
     }
 
     /// Ends the child's standard input.

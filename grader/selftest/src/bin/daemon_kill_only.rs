@@ -1,6 +1,8 @@
 //! Known-bad `daemon_check`: it checks only `kill(pid, 0)` (rightly: EPERM means alive) and never
 //! connects, so a live process that listens on nothing, or any process that reuses the pid, is
 //! "running". The grader must answer `DaemonAliveIsNotListening`.
+//!
+//! selftest: daemon_check rejects with DaemonAliveIsNotListening
 
 use std::io;
 use std::process::ExitCode;

@@ -1,6 +1,8 @@
 //! Known-bad `daemon_check`: every verdict right, but it keeps its probe connection: after printing
 //! it waits for the daemon to say something (or close) before it ends. A daemon that never
 //! answers holds it forever. The grader must answer `DaemonProbeLeftOpen`.
+//!
+//! selftest: daemon_check rejects with DaemonProbeLeftOpen
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

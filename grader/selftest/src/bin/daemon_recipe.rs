@@ -2,6 +2,8 @@
 //! whose failure means EPERM (not ours) as much as ESRCH (no such process), and it takes a
 //! successful connect as proof that the port is the daemon's. The grader must answer
 //! `DaemonEpermMeansAlive` (and, elsewhere, `DaemonConnectProvesNothing`).
+//!
+//! selftest: daemon_check rejects with DaemonEpermMeansAlive
 
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::process::{Command, ExitCode, Stdio};

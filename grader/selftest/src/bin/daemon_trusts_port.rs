@@ -2,6 +2,8 @@
 //! (right, EPERM or not), but takes a successful connect as proof that the socket on the port is
 //! the daemon's, without looking in /proc/PID/fd. The grader must answer
 //! `DaemonConnectProvesNothing`.
+//!
+//! selftest: daemon_check rejects with DaemonConnectProvesNothing
 
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::process::ExitCode;

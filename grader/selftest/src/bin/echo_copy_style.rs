@@ -1,6 +1,8 @@
 //! Other style (echo_server): a thread per client that echoes with `io::copy` from one handle of
 //! the socket to the other, bytes as they come, not line by line. Correct: every line comes back
 //! as soon as its bytes do.
+//!
+//! selftest: echo_server accepts
 
 // One preamble for all the echo_* programs; not every one uses every import.
 #![allow(unused_imports)]

@@ -1,5 +1,7 @@
 //! Known bad (echo_server): a thread per client, but any error on any connection ends the
 //! whole server: a client that resets takes everyone down.
+//!
+//! selftest: echo_server rejects with EchoDiesOnReset
 
 // One preamble for all the echo_* programs; not every one uses every import.
 #![allow(unused_imports)]

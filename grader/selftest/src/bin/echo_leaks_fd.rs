@@ -1,6 +1,8 @@
 //! Known bad (echo_server): a thread per client that shuts the connection down properly (the
 //! client sees the end) but never closes one descriptor of it: the clone its reader was made
 //! from is forgotten. One descriptor lost per client.
+//!
+//! selftest: echo_server rejects with EchoLeaksDescriptors
 
 // One preamble for all the echo_* programs; not every one uses every import.
 #![allow(unused_imports)]

@@ -1,6 +1,8 @@
 //! Known bad (echo_server): a thread per client, but a finished connection is never closed: the
 //! thread keeps the socket in a list "for later", so the client never sees the end, and the
 //! server's socket stays in CLOSE-WAIT.
+//!
+//! selftest: echo_server rejects with EchoNeverCloses
 
 // One preamble for all the echo_* programs; not every one uses every import.
 #![allow(unused_imports)]

@@ -1,5 +1,7 @@
 //! Known bad (echo_server): serves one client at a time, the classic iterative server. A
 //! stalled client, or fifty clients at once, and everyone else waits.
+//!
+//! selftest: echo_server rejects with EchoOneAtATime
 
 // One preamble for all the echo_* programs; not every one uses every import.
 #![allow(unused_imports)]

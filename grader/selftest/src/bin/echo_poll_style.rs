@@ -1,5 +1,7 @@
 //! Other style (echo_server): one thread, non-blocking sockets and `poll(2)`, per-connection
 //! buffers and partial writes handled. Correct: no client ever waits for another.
+//!
+//! selftest: echo_server accepts
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

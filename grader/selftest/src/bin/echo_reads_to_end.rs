@@ -1,5 +1,7 @@
 //! Known bad (echo_server): a thread per client that reads everything until the end of input,
 //! then echoes it all at once. A client that waits for each echo waits forever.
+//!
+//! selftest: echo_server rejects with EchoWaitsForEnd
 
 // One preamble for all the echo_* programs; not every one uses every import.
 #![allow(unused_imports)]

@@ -1,5 +1,7 @@
 //! Known-bad: clones the socket for every line and keeps the clone: one descriptor leaked per line.
 //! Keeps the `framed_client` contract otherwise.
+//!
+//! selftest: framed_client rejects with DescriptorLeak
 
 use std::io::{self, BufRead, Read, Write};
 #[allow(unused_imports)]

@@ -1,5 +1,7 @@
 //! Known-bad: writes and reads the length little-endian instead of in network byte order.
 //! Keeps the `framed_client` contract otherwise.
+//!
+//! selftest: framed_client rejects with FramedByteOrder
 
 use std::io::{self, BufRead, Read, Write};
 #[allow(unused_imports)]

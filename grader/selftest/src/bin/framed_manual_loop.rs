@@ -1,5 +1,7 @@
 //! Other style, correct: reads into a fixed 7-byte buffer in a loop and assembles header and payload by hand.
 //! Keeps the `framed_client` contract otherwise.
+//!
+//! selftest: framed_client accepts
 
 use std::io::{self, BufRead, Read, Write};
 #[allow(unused_imports)]

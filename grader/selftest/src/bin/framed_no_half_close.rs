@@ -1,5 +1,7 @@
 //! Known-bad: never half-closes, so it waits forever for the server's last frames.
 //! Keeps the `framed_client` contract otherwise.
+//!
+//! selftest: framed_client rejects with TcpNoHalfClose
 
 use std::io::{self, BufRead, Read, Write};
 #[allow(unused_imports)]

@@ -1,5 +1,7 @@
 //! Known-bad: believes any length, allocates it, and waits for that many bytes.
 //! Keeps the `framed_client` contract otherwise.
+//!
+//! selftest: framed_client rejects with FramedNoLimit
 
 use std::io::{self, BufRead, Read, Write};
 #[allow(unused_imports)]

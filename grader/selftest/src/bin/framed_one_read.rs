@@ -1,5 +1,7 @@
 //! Known-bad: takes one `read` as one frame (the payload is whatever came after the header).
 //! Keeps the `framed_client` contract otherwise.
+//!
+//! selftest: framed_client rejects with FramedOneReadOneFrame
 
 use std::io::{self, BufRead, Read, Write};
 #[allow(unused_imports)]

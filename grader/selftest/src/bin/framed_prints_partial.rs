@@ -1,5 +1,7 @@
 //! Known-bad: prints what it has of a frame the connection cuts short.
 //! Keeps the `framed_client` contract otherwise.
+//!
+//! selftest: framed_client rejects with FramedPrintedBrokenFrame
 
 use std::io::{self, BufRead, Read, Write};
 #[allow(unused_imports)]

@@ -1,5 +1,7 @@
 //! Other style, correct: `read_exact` for the header, a length check, then `take` for the payload.
 //! Keeps the `framed_client` contract otherwise.
+//!
+//! selftest: framed_client accepts
 
 use std::io::{self, BufRead, Read, Write};
 #[allow(unused_imports)]

@@ -12,6 +12,8 @@
 //! after the end of input; the server read a reset.
 //!
 //! Contract: `framed_client HOST PORT`, as in `exercises/framed_client.rs` (chapter 5).
+//!
+//! selftest: framed_client rejects with TcpReset
 
 use std::io::{self, BufRead, Read, Write};
 #[allow(unused_imports)]

@@ -10,6 +10,8 @@
 //! waits for a reply, the grader sees a UDP socket beside the connection.
 //!
 //! Contract: `framed_client HOST PORT`, as in `exercises/framed_client.rs` (chapter 5).
+//!
+//! selftest: framed_client rejects with SocketsHeld
 
 use std::io::{self, BufRead, Read, Write};
 use std::net::{Shutdown, TcpStream, UdpSocket};

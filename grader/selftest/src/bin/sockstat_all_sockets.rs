@@ -1,5 +1,7 @@
 //! Known-bad `sockstat`: prints every line of the kernel's tables, the whole machine's sockets, not the process's own.
 //! Keeps the `sockstat` contract otherwise.
+//!
+//! selftest: sockstat rejects with SockstatNotOwnSockets
 
 use std::process::ExitCode;
 

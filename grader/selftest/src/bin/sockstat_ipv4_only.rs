@@ -1,5 +1,7 @@
 //! Known-bad `sockstat`: reads only /proc/PID/net/tcp and udp, so the IPv6 sockets are missing.
 //! Keeps the `sockstat` contract otherwise.
+//!
+//! selftest: sockstat rejects with SockstatIpv4Only
 
 use std::process::ExitCode;
 

@@ -1,5 +1,7 @@
 //! Known-bad `sockstat`: reads an IPv6 address as one little-endian 128-bit number, so its four words come out in reverse order.
 //! Keeps the `sockstat` contract otherwise.
+//!
+//! selftest: sockstat rejects with SockstatIpv6WordOrder
 
 use std::process::ExitCode;
 

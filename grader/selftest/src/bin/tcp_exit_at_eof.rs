@@ -10,6 +10,8 @@
 //! but none of the lines the server sends after the end of input.
 //!
 //! Contract: `tcp_client HOST PORT`, as in `exercises/tcp_client.rs` (chapter 3, "TCP").
+//!
+//! selftest: tcp_client rejects with TcpLeftEarly
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::TcpStream;

@@ -11,6 +11,8 @@
 //! no connection.
 //!
 //! Contract: `tcp_client HOST PORT`, as in `exercises/tcp_client.rs` (chapter 3, "TCP").
+//!
+//! selftest: tcp_client rejects with MadeUpReplies
 
 use std::io::{self, BufRead, Write};
 use std::process::ExitCode;

@@ -11,6 +11,8 @@
 //! thousand lines its descriptor count grows by one per line.
 //!
 //! Contract: `tcp_client HOST PORT`, as in `exercises/tcp_client.rs` (chapter 3, "TCP").
+//!
+//! selftest: tcp_client rejects with DescriptorLeak
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};

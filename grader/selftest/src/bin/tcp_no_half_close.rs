@@ -11,6 +11,8 @@
 //! is killed.
 //!
 //! Contract: `tcp_client HOST PORT`, as in `exercises/tcp_client.rs` (chapter 3, "TCP").
+//!
+//! selftest: tcp_client rejects with TcpNoHalfClose
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::TcpStream;

@@ -12,6 +12,8 @@
 //! later as if they were the server's last lines; exit 0.
 //!
 //! Contract: `tcp_client HOST PORT`, as in `exercises/tcp_client.rs` (chapter 3, "TCP").
+//!
+//! selftest: tcp_client rejects with TcpOneReadOneMessage
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};

@@ -9,6 +9,8 @@
 //! added); at the start of a line it is the end of the conversation.
 //!
 //! Contract: `tcp_client HOST PORT`, as in `exercises/tcp_client.rs` (chapter 3, "TCP").
+//!
+//! selftest: tcp_client accepts
 
 use std::io::{self, BufRead, Read, Write};
 use std::net::{Shutdown, TcpStream};

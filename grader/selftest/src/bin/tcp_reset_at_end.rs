@@ -12,6 +12,8 @@
 //! of input; the server read a reset.
 //!
 //! Contract: `tcp_client HOST PORT`, as in `exercises/tcp_client.rs` (chapter 3, "TCP").
+//!
+//! selftest: tcp_client rejects with TcpReset
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::TcpStream;

@@ -9,6 +9,8 @@
 //! program sent, it says so on standard error and exits 1.
 //!
 //! Contract: `tcp_client HOST PORT`, as in `exercises/tcp_client.rs` (chapter 3, "TCP").
+//!
+//! selftest: tcp_client accepts
 
 use std::io::{self, BufRead, Read, Write};
 use std::net::{Shutdown, TcpStream};

@@ -11,6 +11,8 @@
 //! before replying, standard output and standard error stay empty and the exit status is 0.
 //!
 //! Contract: `tcp_client HOST PORT`, as in `exercises/tcp_client.rs` (chapter 3, "TCP").
+//!
+//! selftest: tcp_client rejects with ErrorNotReported
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{Shutdown, TcpStream};

@@ -10,6 +10,8 @@
 //! Symptom: it prints each line in capitals and exits 0; the server receives nothing.
 //!
 //! Contract: `udp_client HOST PORT`, as in `exercises/udp_client.rs` (chapter 2, "UDP").
+//!
+//! selftest: udp_client rejects with MadeUpReplies
 
 use std::io::{self, BufRead, Write};
 use std::process::ExitCode;

@@ -12,6 +12,8 @@
 //! error 98)" and exit 1.
 //!
 //! Contract: `udp_client HOST PORT`, as in `exercises/udp_client.rs` (chapter 2, "UDP").
+//!
+//! selftest: udp_client rejects with UdpFixedPort
 
 use std::io::{self, BufRead, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};

@@ -10,6 +10,8 @@
 //! has no IPv4 address" and exits 1 at once, without sending anything.
 //!
 //! Contract: `udp_client HOST PORT`, as in `exercises/udp_client.rs` (chapter 2, "UDP").
+//!
+//! selftest: udp_client rejects with AddressFamily
 
 use std::io::{self, BufRead, Write};
 use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs, UdpSocket};

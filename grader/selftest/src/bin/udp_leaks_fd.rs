@@ -11,6 +11,8 @@
 //! thousand lines its descriptor count grows by one per line.
 //!
 //! Contract: `udp_client HOST PORT`, as in `exercises/udp_client.rs` (chapter 2, "UDP").
+//!
+//! selftest: udp_client rejects with DescriptorLeak
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, Write};

@@ -11,6 +11,8 @@
 //! until it is killed.
 //!
 //! Contract: `udp_client HOST PORT`, as in `exercises/udp_client.rs` (chapter 2, "UDP").
+//!
+//! selftest: udp_client rejects with UdpNoTimeout
 
 use std::io::{self, BufRead, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};

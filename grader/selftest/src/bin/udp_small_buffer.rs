@@ -11,6 +11,8 @@
 //! 512 bytes, it prints only their first 512 bytes, and exits 0.
 //!
 //! Contract: `udp_client HOST PORT`, as in `exercises/udp_client.rs` (chapter 2, "UDP").
+//!
+//! selftest: udp_client rejects with UdpTruncated
 
 use std::io::{self, BufRead, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};

@@ -14,35 +14,32 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use crate::exercise::{Check, Exercise, FINISH, general_hint};
+use crate::diagnose::general_hint;
 use crate::failure::{Failure, Transcript, describe};
 use crate::hint::{CH_SEEING, Hint};
 use crate::inspect::{self, SocketRow};
-use crate::program::{Ending, Input, Outcome, Run, Subject};
+use crate::manifest::Check;
+use crate::program::{Ending, FINISH, Input, Outcome, Run, Subject};
 use crate::target;
 
-pub const EXERCISE: Exercise = Exercise {
-    name: "sockstat",
-    chapter: CH_SEEING,
-    checks: &[
-        Check {
-            name: "the_socket_zoo",
-            run: the_socket_zoo,
-        },
-        Check {
-            name: "a_tcp_server_with_a_client",
-            run: a_tcp_server_with_a_client,
-        },
-        Check {
-            name: "a_process_with_no_sockets",
-            run: a_process_with_no_sockets,
-        },
-        Check {
-            name: "no_such_process",
-            run: no_such_process,
-        },
-    ],
-};
+pub const CHECKS: &[Check] = &[
+    Check {
+        name: "the_socket_zoo",
+        run: the_socket_zoo,
+    },
+    Check {
+        name: "a_tcp_server_with_a_client",
+        run: a_tcp_server_with_a_client,
+    },
+    Check {
+        name: "a_process_with_no_sockets",
+        run: a_process_with_no_sockets,
+    },
+    Check {
+        name: "no_such_process",
+        run: no_such_process,
+    },
+];
 
 /// How long a support program may take to say it is ready.
 const READY: Duration = Duration::from_secs(10);

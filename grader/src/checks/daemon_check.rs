@@ -18,70 +18,67 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use support::daemon::reserve_port;
 
-use crate::exercise::{Check, Exercise, general_hint};
+use crate::diagnose::general_hint;
 use crate::failure::{Failure, Transcript, describe};
 use crate::hint::{CH_DAEMONS, Hint};
+use crate::manifest::Check;
 use crate::program::{Ending, Input, Outcome, Run, Subject};
 use crate::target;
 
-pub const EXERCISE: Exercise = Exercise {
-    name: "daemon_check",
-    chapter: CH_DAEMONS,
-    checks: &[
-        Check {
-            name: "healthy_listener",
-            run: healthy_listener,
-        },
-        Check {
-            name: "accepts_and_never_answers",
-            run: accepts_and_never_answers,
-        },
-        Check {
-            name: "never_accepts",
-            run: never_accepts,
-        },
-        Check {
-            name: "support_daemon",
-            run: support_daemon,
-        },
-        Check {
-            name: "support_daemon_detached",
-            run: support_daemon_detached,
-        },
-        Check {
-            name: "no_pid_file",
-            run: no_pid_file,
-        },
-        Check {
-            name: "malformed_pid_files",
-            run: malformed_pid_files,
-        },
-        Check {
-            name: "dead_pid",
-            run: dead_pid,
-        },
-        Check {
-            name: "dead_pid_port_taken",
-            run: dead_pid_port_taken,
-        },
-        Check {
-            name: "alive_not_listening",
-            run: alive_not_listening,
-        },
-        Check {
-            name: "another_users_process",
-            run: another_users_process,
-        },
-        Check {
-            name: "pid_reused",
-            run: pid_reused,
-        },
-        Check {
-            name: "port_held_by_another_process",
-            run: port_held_by_another_process,
-        },
-    ],
-};
+pub const CHECKS: &[Check] = &[
+    Check {
+        name: "healthy_listener",
+        run: healthy_listener,
+    },
+    Check {
+        name: "accepts_and_never_answers",
+        run: accepts_and_never_answers,
+    },
+    Check {
+        name: "never_accepts",
+        run: never_accepts,
+    },
+    Check {
+        name: "support_daemon",
+        run: support_daemon,
+    },
+    Check {
+        name: "support_daemon_detached",
+        run: support_daemon_detached,
+    },
+    Check {
+        name: "no_pid_file",
+        run: no_pid_file,
+    },
+    Check {
+        name: "malformed_pid_files",
+        run: malformed_pid_files,
+    },
+    Check {
+        name: "dead_pid",
+        run: dead_pid,
+    },
+    Check {
+        name: "dead_pid_port_taken",
+        run: dead_pid_port_taken,
+    },
+    Check {
+        name: "alive_not_listening",
+        run: alive_not_listening,
+    },
+    Check {
+        name: "another_users_process",
+        run: another_users_process,
+    },
+    Check {
+        name: "pid_reused",
+        run: pid_reused,
+    },
+    Check {
+        name: "port_held_by_another_process",
+        run: port_held_by_another_process,
+    },
+];
 
 /// The contract's limit for the whole check.
 const BUDGET: Duration = Duration::from_secs(2);

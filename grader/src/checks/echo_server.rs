@@ -17,47 +17,44 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::exercise::{Check, Exercise, FINISH, general_hint};
+use crate::diagnose::general_hint;
 use crate::failure::{Failure, Transcript, quote};
 use crate::hint::{CH_MANY_CLIENTS, Hint};
 use crate::inspect;
-use crate::program::{Ending, Input, Run, Subject};
+use crate::manifest::Check;
+use crate::program::{Ending, FINISH, Input, Run, Subject};
 use crate::words;
 
-pub const EXERCISE: Exercise = Exercise {
-    name: "echo_server",
-    chapter: CH_MANY_CLIENTS,
-    checks: &[
-        Check {
-            name: "one_client",
-            run: one_client,
-        },
-        Check {
-            name: "first_line_and_port",
-            run: first_line_and_port,
-        },
-        Check {
-            name: "fifty_clients_at_once",
-            run: fifty_clients_at_once,
-        },
-        Check {
-            name: "a_stalled_client_delays_no_one",
-            run: a_stalled_client_delays_no_one,
-        },
-        Check {
-            name: "half_close_gets_every_echo_then_the_end",
-            run: half_close_gets_every_echo_then_the_end,
-        },
-        Check {
-            name: "a_reset_client_takes_nothing_down",
-            run: a_reset_client_takes_nothing_down,
-        },
-        Check {
-            name: "nothing_left_when_all_have_gone",
-            run: nothing_left_when_all_have_gone,
-        },
-    ],
-};
+pub const CHECKS: &[Check] = &[
+    Check {
+        name: "one_client",
+        run: one_client,
+    },
+    Check {
+        name: "first_line_and_port",
+        run: first_line_and_port,
+    },
+    Check {
+        name: "fifty_clients_at_once",
+        run: fifty_clients_at_once,
+    },
+    Check {
+        name: "a_stalled_client_delays_no_one",
+        run: a_stalled_client_delays_no_one,
+    },
+    Check {
+        name: "half_close_gets_every_echo_then_the_end",
+        run: half_close_gets_every_echo_then_the_end,
+    },
+    Check {
+        name: "a_reset_client_takes_nothing_down",
+        run: a_reset_client_takes_nothing_down,
+    },
+    Check {
+        name: "nothing_left_when_all_have_gone",
+        run: nothing_left_when_all_have_gone,
+    },
+];
 
 /// Connects a client, or ends the check with the server's failure.
 macro_rules! connect {

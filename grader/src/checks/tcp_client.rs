@@ -22,55 +22,53 @@ use support::tcp_server::{
     FarewellFn, LineReplyFn, Pace, TcpEvent, TcpFault, TcpLineServer, TcpOptions,
 };
 
-use crate::exercise::{Check, Exercise, FINISH, general_hint};
+use crate::diagnose::general_hint;
 use crate::failure::{Failure, RunReport, Transcript, describe, plural, quote, quote_lines};
 use crate::hint::{CH_TCP, Hint};
-use crate::inspect::{self, SocketRow};
-use crate::program::{Ending, Input, Outcome, Run, Subject};
+use crate::inspect::SocketRow;
+use crate::manifest::Check;
+use crate::program::{Ending, FINISH, Input, Outcome, Run, Subject};
+use crate::watch::{self, TwoLooks, finish_looking};
 use crate::words;
 
-pub const EXERCISE: Exercise = Exercise {
-    name: "tcp_client",
-    chapter: CH_TCP,
-    checks: &[
-        Check {
-            name: "plain_exchange",
-            run: plain_exchange,
-        },
-        Check {
-            name: "replies_one_byte_at_a_time",
-            run: replies_one_byte_at_a_time,
-        },
-        Check {
-            name: "lines_after_the_half_close",
-            run: lines_after_the_half_close,
-        },
-        Check {
-            name: "server_on_ipv6",
-            run: server_on_ipv6,
-        },
-        Check {
-            name: "server_by_name",
-            run: server_by_name,
-        },
-        Check {
-            name: "server_closes_before_replying",
-            run: server_closes_before_replying,
-        },
-        Check {
-            name: "connection_refused",
-            run: connection_refused,
-        },
-        Check {
-            name: "several_clients_at_once",
-            run: several_clients_at_once,
-        },
-        Check {
-            name: "one_socket_and_no_leak_over_1000_lines",
-            run: one_socket_and_no_leak,
-        },
-    ],
-};
+pub const CHECKS: &[Check] = &[
+    Check {
+        name: "plain_exchange",
+        run: plain_exchange,
+    },
+    Check {
+        name: "replies_one_byte_at_a_time",
+        run: replies_one_byte_at_a_time,
+    },
+    Check {
+        name: "lines_after_the_half_close",
+        run: lines_after_the_half_close,
+    },
+    Check {
+        name: "server_on_ipv6",
+        run: server_on_ipv6,
+    },
+    Check {
+        name: "server_by_name",
+        run: server_by_name,
+    },
+    Check {
+        name: "server_closes_before_replying",
+        run: server_closes_before_replying,
+    },
+    Check {
+        name: "connection_refused",
+        run: connection_refused,
+    },
+    Check {
+        name: "several_clients_at_once",
+        run: several_clients_at_once,
+    },
+    Check {
+        name: "one_socket_and_no_leak_over_1000_lines",
+        run: one_socket_and_no_leak,
+    },
+];
 
 type Events = Vec<Stamped<TcpEvent>>;
 
@@ -406,22 +404,6 @@ impl Exchange<'_> {
     }
 }
 
-/// Waits for the program to end, as [`Run::finish`]; but if it is still running at the deadline,
-/// first looks at the sockets it holds (while they are still its own), for the failure to show.
-fn finish_looking(mut run: Run, deadline: Instant) -> (Outcome, Option<String>) {
-    let seen = match run.wait_exit(deadline) {
-        Some(_) => None,
-        None => Some(match sockets_of(run.pid()) {
-            Some(rows) => format!(
-                "when the grader stopped it, it still held {}",
-                sockets_shown(&rows)
-            ),
-            None => "its sockets could not be read".to_string(),
-        }),
-    };
-    (run.finish(deadline), seen)
-}
-
 /// The server's events once every connection it accepted is closed (or after a short while):
 /// the end of a connection is journaled by the server's thread, which may read the program's
 /// end of stream, or its reset, only just after the grader has seen the program exit.
@@ -441,25 +423,6 @@ fn settled(journal: &Journal<TcpEvent>) -> Events {
             })
     });
     journal.snapshot()
-}
-
-/// At most this many rows of a socket table are shown: a program that leaks a socket (or a clone
-/// of one) per line holds hundreds.
-const SHOWN_ROWS: usize = 12;
-
-/// A socket table for a failure message, as [`inspect::shown`] but cut when long.
-pub(crate) fn sockets_shown(rows: &[SocketRow]) -> String {
-    if rows.len() <= SHOWN_ROWS {
-        return inspect::shown(rows);
-    }
-    let table = inspect::table(&rows[..SHOWN_ROWS]);
-    format!(
-        "this table of sockets ({} rows, the first {SHOWN_ROWS} shown):\n    {}\n    … and {} \
-         more",
-        rows.len(),
-        table.join("\n    "),
-        rows.len() - SHOWN_ROWS
-    )
 }
 
 fn plain_exchange(subject: &Subject) -> Result<(), Box<Failure>> {
@@ -600,43 +563,35 @@ fn one_socket_and_no_leak(subject: &Subject) -> Result<(), Box<Failure>> {
     let mut run = run_client(subject, "127.0.0.1", port, &lines)?;
     let holding =
         |seq: u64| move |e: &TcpEvent| matches!(e, TcpEvent::Holding { seq: s, .. } if *s == seq);
-    let first = look_while_held(&mut run, server.journal(), holding(FIRST));
-    early.open();
-    let last = match first {
-        Some(_) => look_while_held(&mut run, server.journal(), holding(LINES)),
-        None => None,
-    };
-    late.open();
+    let looks = watch::look_at_two_holds(
+        &mut run,
+        server.journal(),
+        (holding(FIRST), &early),
+        (holding(LINES), &late),
+    );
     let (outcome, seen_at_end) = finish_looking(run, Instant::now() + FINISH);
     let events = settled(server.journal());
     let mut conversation = Conversation::new(&scenario, &outcome, &events, &lines, true);
     conversation.seen = seen_at_end;
-    let (Some(first), Some(last)) = (first, last) else {
+    let (first, last) = match looks {
+        TwoLooks::Seen { first, last } => (first, last),
         // It never got that far: the usual diagnosis says why.
-        return conversation.expect_success();
+        TwoLooks::NotReached => return conversation.expect_success(),
+        TwoLooks::Hidden(hidden) => {
+            let f = watch::hidden_failure(&hidden, CH_TCP);
+            return Err(conversation.fail(f.expected, f.actual, f.hint));
+        }
     };
-    let looked = format!(
-        "at line {FIRST} it had {} descriptors open and {}\n  at line {LINES} it had {} \
-         descriptors open and {}",
-        first.fds,
-        sockets_shown(&first.sockets),
-        last.fds,
-        sockets_shown(&last.sockets)
+    let looked = watch::looks_shown(
+        &format!("at line {FIRST}"),
+        &first,
+        &format!("at line {LINES}"),
+        &last,
     );
     conversation.seen = Some(match conversation.seen.take() {
         Some(at_end) => format!("{looked}\n  {at_end}"),
         None => looked,
     });
-    if last.fds > first.fds + LEAK_SLACK {
-        return Err(conversation.fail(
-            format!("the same number of descriptors at line {FIRST} and at line {LINES}"),
-            format!(
-                "{} descriptors at line {FIRST}, {} at line {LINES}",
-                first.fds, last.fds
-            ),
-            Hint::DescriptorLeak { chapter: CH_TCP },
-        ));
-    }
     // A program that has sent everything and half-closed waits for its replies in FIN-WAIT-2 (the
     // server's kernel acknowledged the FIN; the server has not closed yet): that is right too.
     let right = |r: &SocketRow| {
@@ -644,106 +599,15 @@ fn one_socket_and_no_leak(subject: &Subject) -> Result<(), Box<Failure>> {
             && matches!(r.state, "ESTAB" | "FIN-WAIT-1" | "FIN-WAIT-2")
             && r.remote.is_some_and(|a| a.port() == port)
     };
-    if !one_socket(&first.sockets, right) || !one_socket(&last.sockets, right) {
-        return Err(conversation.fail(
-            format!(
-                "while it waits for a reply, at line {FIRST} and at line {LINES}: exactly one \
-                 socket, a TCP connection (ESTAB, or FIN-WAIT-2 once it has half-closed) to the \
-                 server's port {port}"
-            ),
-            "other sockets".into(),
-            Hint::SocketsHeld { chapter: CH_TCP },
-        ));
+    let words = format!(
+        "a TCP connection (ESTAB, or FIN-WAIT-2 once it has half-closed) to the server's port {port}"
+    );
+    if let Err(f) =
+        watch::judge_client_looks((&first, &last), (FIRST, LINES), right, &words, CH_TCP)
+    {
+        return Err(conversation.fail(f.expected, f.actual, f.hint));
     }
     conversation.expect_success()
-}
-
-/// A few descriptors may come and go (the standard library's own); a leak per line is hundreds.
-pub(crate) const LEAK_SLACK: usize = 8;
-
-/// What the grader saw of a running program from outside.
-pub(crate) struct Look {
-    pub fds: usize,
-    pub sockets: Vec<SocketRow>,
-}
-
-/// Waits until the server's journal shows `held` (a reply held back at a gate, so the program is
-/// waiting for it), then looks at the program. `None` when the program exits first, or the hold
-/// never comes within [`FINISH`].
-pub(crate) fn look_while_held<E: Clone>(
-    run: &mut Run,
-    journal: &Journal<E>,
-    held: impl Fn(&E) -> bool,
-) -> Option<Look> {
-    // Two events end the wait, the hold or the program's exit, and they have no common wait: the
-    // journal is waited on in slices, with a look at the exit between them.
-    const SLICE: Duration = Duration::from_millis(50);
-    let deadline = Instant::now() + FINISH;
-    loop {
-        let until = deadline.min(Instant::now() + SLICE);
-        if journal.wait_until(until, |events| events.iter().any(|e| held(&e.event))) {
-            break;
-        }
-        if Instant::now() >= deadline || run.wait_exit(Instant::now()).is_some() {
-            return None;
-        }
-    }
-    Some(Look {
-        fds: inspect::fd_count(run.pid()).ok()?,
-        sockets: sockets_of(run.pid())?,
-    })
-}
-
-/// How many times the kernel's tables are read at most, for a socket that slipped through.
-const TABLE_READS: usize = 5;
-
-/// The program's sockets, as [`inspect::sockets`], read again while one of its socket
-/// descriptors is missing from the tables. The kernel makes `/proc/net/tcp` (and the others) one
-/// page at a time, and a row can slip between two pages while other programs' sockets come and
-/// go; the program itself is waiting for a held reply, so its own sockets stay as they are and
-/// the rows of every reading are put together.
-fn sockets_of(pid: i32) -> Option<Vec<SocketRow>> {
-    let mut rows: Vec<SocketRow> = Vec::new();
-    for _ in 0..TABLE_READS {
-        for row in inspect::sockets(pid).ok()? {
-            if !rows.iter().any(|r| r.fd == row.fd) {
-                rows.push(row);
-            }
-        }
-        let found: BTreeSet<u64> = rows.iter().map(|r| r.inode).collect();
-        // A socket of another kind (a Unix socket, say) is in none of the tables: after the last
-        // reading, the rows found are all there is to show.
-        if socket_inodes(pid)?.is_subset(&found) {
-            break;
-        }
-    }
-    rows.sort_by_key(|r| r.fd);
-    Some(rows)
-}
-
-/// The inodes of the sockets among the program's descriptors (`socket:[INODE]` links).
-fn socket_inodes(pid: i32) -> Option<BTreeSet<u64>> {
-    let entries = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
-    Some(
-        entries
-            .filter_map(|entry| {
-                let target = std::fs::read_link(entry.ok()?.path()).ok()?;
-                target
-                    .to_str()?
-                    .strip_prefix("socket:[")?
-                    .strip_suffix(']')?
-                    .parse()
-                    .ok()
-            })
-            .collect(),
-    )
-}
-
-/// Exactly one socket (one inode: clones of it are the same socket), every descriptor of it
-/// `right`.
-pub(crate) fn one_socket(rows: &[SocketRow], right: impl Fn(&SocketRow) -> bool) -> bool {
-    let inodes: BTreeSet<u64> = rows.iter().map(|r| r.inode).collect();
-    inodes.len() == 1 && rows.iter().all(right)
 }
 
 /// Expects exit status 1, one line on standard error, nothing made up, in time.

@@ -17,60 +17,57 @@ use support::journal::Stamped;
 use support::running::Running;
 use support::udp_server::{UdpEvent, UdpFault, UdpOptions, UdpReplyFn, UdpServer};
 
-use crate::exercise::{Check, Exercise, FINISH, general_hint};
+use crate::diagnose::general_hint;
 use crate::failure::{Failure, RunReport, Transcript, describe, plural, quote, quote_lines};
 use crate::hint::{CH_UDP, Hint};
 use crate::inspect::SocketRow;
-use crate::program::{Ending, Input, Outcome, Run, Subject};
-use crate::tcp_client::{LEAK_SLACK, look_while_held, one_socket, sockets_shown};
+use crate::manifest::Check;
+use crate::program::{Ending, FINISH, Input, Outcome, Run, Subject};
+use crate::watch::{self, TwoLooks};
 use crate::words;
 
-pub const EXERCISE: Exercise = Exercise {
-    name: "udp_client",
-    chapter: CH_UDP,
-    checks: &[
-        Check {
-            name: "plain_exchange",
-            run: plain_exchange,
-        },
-        Check {
-            name: "resends_a_lost_datagram",
-            run: resends_a_lost_datagram,
-        },
-        Check {
-            name: "ignores_strangers",
-            run: ignores_strangers,
-        },
-        Check {
-            name: "long_replies",
-            run: long_replies,
-        },
-        Check {
-            name: "several_clients_at_once",
-            run: several_clients_at_once,
-        },
-        Check {
-            name: "server_on_ipv6",
-            run: server_on_ipv6,
-        },
-        Check {
-            name: "server_by_name",
-            run: server_by_name,
-        },
-        Check {
-            name: "server_never_answers",
-            run: server_never_answers,
-        },
-        Check {
-            name: "no_server",
-            run: no_server,
-        },
-        Check {
-            name: "one_socket_and_no_leak_over_1000_lines",
-            run: one_socket_and_no_leak,
-        },
-    ],
-};
+pub const CHECKS: &[Check] = &[
+    Check {
+        name: "plain_exchange",
+        run: plain_exchange,
+    },
+    Check {
+        name: "resends_a_lost_datagram",
+        run: resends_a_lost_datagram,
+    },
+    Check {
+        name: "ignores_strangers",
+        run: ignores_strangers,
+    },
+    Check {
+        name: "long_replies",
+        run: long_replies,
+    },
+    Check {
+        name: "several_clients_at_once",
+        run: several_clients_at_once,
+    },
+    Check {
+        name: "server_on_ipv6",
+        run: server_on_ipv6,
+    },
+    Check {
+        name: "server_by_name",
+        run: server_by_name,
+    },
+    Check {
+        name: "server_never_answers",
+        run: server_never_answers,
+    },
+    Check {
+        name: "no_server",
+        run: no_server,
+    },
+    Check {
+        name: "one_socket_and_no_leak_over_1000_lines",
+        run: one_socket_and_no_leak,
+    },
+];
 
 /// The contract's numbers: 1 s per try, 3 tries.
 const TRIES: usize = 3;
@@ -657,52 +654,42 @@ fn one_socket_and_no_leak(subject: &Subject) -> Result<(), Box<Failure>> {
     let mut run = run_client(subject, "127.0.0.1", server_addr.port(), &lines)?;
     let holding =
         |seq: u64| move |e: &UdpEvent| matches!(e, UdpEvent::Holding { seq: s, .. } if *s == seq);
-    let first = look_while_held(&mut run, server.journal(), holding(FIRST));
-    early.open();
-    let last = match first {
-        Some(_) => look_while_held(&mut run, server.journal(), holding(LINES)),
-        None => None,
-    };
-    late.open();
+    let looks = watch::look_at_two_holds(
+        &mut run,
+        server.journal(),
+        (holding(FIRST), &early),
+        (holding(LINES), &late),
+    );
     let outcome = run.finish(Instant::now() + FINISH);
     let events = server.journal().snapshot();
     let mut exchange = Exchange::new(&scenario, &outcome, &events, &lines);
-    let (Some(first), Some(last)) = (first, last) else {
+    let (first, last) = match looks {
+        TwoLooks::Seen { first, last } => (first, last),
         // It never got that far: the usual diagnosis says why.
-        return exchange.expect_success();
+        TwoLooks::NotReached => return exchange.expect_success(),
+        TwoLooks::Hidden(hidden) => {
+            let f = watch::hidden_failure(&hidden, CH_UDP);
+            return Err(exchange.fail(f.expected, f.actual, f.hint));
+        }
     };
-    exchange.seen = Some(format!(
-        "at line {FIRST} it had {} descriptors open and {}\n  at line {LINES} it had {} \
-         descriptors open and {}",
-        first.fds,
-        sockets_shown(&first.sockets),
-        last.fds,
-        sockets_shown(&last.sockets)
+    exchange.seen = Some(watch::looks_shown(
+        &format!("at line {FIRST}"),
+        &first,
+        &format!("at line {LINES}"),
+        &last,
     ));
-    if last.fds > first.fds + LEAK_SLACK {
-        return Err(exchange.fail(
-            format!("the same number of descriptors at line {FIRST} and at line {LINES}"),
-            format!(
-                "{} descriptors at line {FIRST}, {} at line {LINES}",
-                first.fds, last.fds
-            ),
-            Hint::DescriptorLeak { chapter: CH_UDP },
-        ));
-    }
     // Connected or not: a connected UDP socket has the server as its peer.
     let right = |r: &SocketRow| {
         r.proto.starts_with("udp") && r.remote.is_none_or(|a| a.port() == server_addr.port())
     };
-    if !one_socket(&first.sockets, right) || !one_socket(&last.sockets, right) {
-        return Err(exchange.fail(
-            format!(
-                "while it waits for a reply, at line {FIRST} and at line {LINES}: exactly one \
-                 socket, a UDP socket (connected to the server's port {}, or not connected)",
-                server_addr.port()
-            ),
-            "other sockets".into(),
-            Hint::SocketsHeld { chapter: CH_UDP },
-        ));
+    let words = format!(
+        "a UDP socket (connected to the server's port {}, or not connected)",
+        server_addr.port()
+    );
+    if let Err(f) =
+        watch::judge_client_looks((&first, &last), (FIRST, LINES), right, &words, CH_UDP)
+    {
+        return Err(exchange.fail(f.expected, f.actual, f.hint));
     }
     exchange.expect_success()
 }

@@ -16,59 +16,57 @@ use support::gate::Gate;
 use support::journal::{Journal, Stamped};
 use support::running::Running;
 
-use crate::exercise::{Check, Exercise, FINISH, general_hint};
+use crate::diagnose::general_hint;
 use crate::failure::{Failure, RunReport, Transcript, describe, plural, quote, quote_lines};
 use crate::hint::{CH_FRAMING, Hint};
-use crate::inspect;
-use crate::program::{Ending, Input, Outcome, Run, Subject};
+use crate::inspect::SocketRow;
+use crate::manifest::Check;
+use crate::program::{Ending, FINISH, Input, Outcome, Run, Subject};
+use crate::watch::{self, TwoLooks};
 use crate::words;
 
-pub const EXERCISE: Exercise = Exercise {
-    name: "framed_client",
-    chapter: CH_FRAMING,
-    checks: &[
-        Check {
-            name: "plain_exchange",
-            run: plain_exchange,
-        },
-        Check {
-            name: "frames_one_byte_at_a_time",
-            run: frames_one_byte_at_a_time,
-        },
-        Check {
-            name: "frames_sliced_at_random",
-            run: frames_sliced_at_random,
-        },
-        Check {
-            name: "frames_glued_together",
-            run: frames_glued_together,
-        },
-        Check {
-            name: "a_large_frame",
-            run: a_large_frame,
-        },
-        Check {
-            name: "server_on_ipv6",
-            run: server_on_ipv6,
-        },
-        Check {
-            name: "one_socket_and_no_leak_over_1000_lines",
-            run: one_socket_and_no_leak,
-        },
-        Check {
-            name: "several_clients_at_once",
-            run: several_clients_at_once,
-        },
-        Check {
-            name: "connection_closes_inside_a_frame",
-            run: connection_closes_inside_a_frame,
-        },
-        Check {
-            name: "length_over_the_limit",
-            run: length_over_the_limit,
-        },
-    ],
-};
+pub const CHECKS: &[Check] = &[
+    Check {
+        name: "plain_exchange",
+        run: plain_exchange,
+    },
+    Check {
+        name: "frames_one_byte_at_a_time",
+        run: frames_one_byte_at_a_time,
+    },
+    Check {
+        name: "frames_sliced_at_random",
+        run: frames_sliced_at_random,
+    },
+    Check {
+        name: "frames_glued_together",
+        run: frames_glued_together,
+    },
+    Check {
+        name: "a_large_frame",
+        run: a_large_frame,
+    },
+    Check {
+        name: "server_on_ipv6",
+        run: server_on_ipv6,
+    },
+    Check {
+        name: "one_socket_and_no_leak_over_1000_lines",
+        run: one_socket_and_no_leak,
+    },
+    Check {
+        name: "several_clients_at_once",
+        run: several_clients_at_once,
+    },
+    Check {
+        name: "connection_closes_inside_a_frame",
+        run: connection_closes_inside_a_frame,
+    },
+    Check {
+        name: "length_over_the_limit",
+        run: length_over_the_limit,
+    },
+];
 
 /// A large frame: over 1 MiB, so that it takes many reads and more than one socket buffer.
 const LARGE: usize = 1536 * 1024;
@@ -525,66 +523,51 @@ fn one_socket_and_no_leak(subject: &Subject) -> Result<(), Box<Failure>> {
     let lines: Vec<String> = (1..=LINES)
         .map(|i| format!("line {i} {}", words::token(4)))
         .collect();
-    let run = run_client(subject, "127.0.0.1", port, Input::Lines(lines.clone()))?;
-    let pid = run.pid();
-    let look = |seq: u64| -> Option<(usize, Vec<inspect::SocketRow>)> {
-        let held = server
-            .journal()
-            .wait_until(Instant::now() + FINISH, |events| {
-                events
-                    .iter()
-                    .any(|e| matches!(e.event, FrameEvent::Holding { seq: s, .. } if s == seq))
-            });
-        if !held {
-            return None;
-        }
-        Some((inspect::fd_count(pid).ok()?, inspect::sockets(pid).ok()?))
-    };
-    let first = look(FIRST);
-    early.open();
-    let last = if first.is_some() { look(LINES) } else { None };
-    late.open();
-    let outcome = run.finish(Instant::now() + FINISH);
+    let mut run = run_client(subject, "127.0.0.1", port, Input::Lines(lines.clone()))?;
+    let holding = |seq: u64| move |e: &FrameEvent| matches!(e, FrameEvent::Holding { seq: s, .. } if *s == seq);
+    let looks = watch::look_at_two_holds(
+        &mut run,
+        server.journal(),
+        (holding(FIRST), &early),
+        (holding(LINES), &late),
+    );
+    let (outcome, seen_at_end) = watch::finish_looking(run, Instant::now() + FINISH);
     let events = settled(server.journal());
     let mut conversation = Conversation::new(scenario, &outcome, &events, &lines, true);
-    let (Some((fds_first, sockets_first)), Some((fds_last, sockets_last))) = (first, last) else {
+    conversation.seen = seen_at_end;
+    let (first, last) = match looks {
+        TwoLooks::Seen { first, last } => (first, last),
         // It never got that far: the usual diagnosis says why.
-        return conversation.expect_success();
+        TwoLooks::NotReached => return conversation.expect_success(),
+        TwoLooks::Hidden(hidden) => {
+            let f = watch::hidden_failure(&hidden, CH_FRAMING);
+            return Err(conversation.fail(f.expected, f.actual, f.hint));
+        }
     };
-    conversation.seen = Some(format!(
-        "at line {FIRST} it had {fds_first} descriptors open and {}\n  at line {LINES} it had \
-         {fds_last} descriptors open and {}",
-        inspect::shown(&sockets_first),
-        inspect::shown(&sockets_last)
-    ));
-    // A few descriptors may come and go (the standard library's own); a leak per line is
-    // hundreds.
-    if fds_last > fds_first + 8 {
-        return Err(conversation.fail(
-            format!("the same number of descriptors at line {FIRST} and at line {LINES}"),
-            format!("{fds_first} descriptors at line {FIRST}, {fds_last} at line {LINES}"),
-            Hint::DescriptorLeak {
-                chapter: CH_FRAMING,
-            },
-        ));
-    }
-    let inodes: BTreeSet<u64> = sockets_first.iter().map(|r| r.inode).collect();
-    let right = |r: &inspect::SocketRow| {
+    let looked = watch::looks_shown(
+        &format!("at line {FIRST}"),
+        &first,
+        &format!("at line {LINES}"),
+        &last,
+    );
+    conversation.seen = Some(match conversation.seen.take() {
+        Some(at_end) => format!("{looked}\n  {at_end}"),
+        None => looked,
+    });
+    // The same rule as every client's: the one connection, also once it has half-closed and
+    // waits in FIN-WAIT-2 for the server's last frames.
+    let right = |r: &SocketRow| {
         r.proto.starts_with("tcp")
-            && r.state == "ESTAB"
+            && matches!(r.state, "ESTAB" | "FIN-WAIT-1" | "FIN-WAIT-2")
             && r.remote.is_some_and(|a| a.port() == port)
     };
-    if inodes.len() != 1 || !sockets_first.iter().all(right) {
-        return Err(conversation.fail(
-            format!(
-                "while it waits for a reply: exactly one socket, a TCP connection (ESTAB) to the \
-                 server's port {port}"
-            ),
-            "other sockets".into(),
-            Hint::SocketsHeld {
-                chapter: CH_FRAMING,
-            },
-        ));
+    let words = format!(
+        "a TCP connection (ESTAB, or FIN-WAIT-2 once it has half-closed) to the server's port {port}"
+    );
+    if let Err(f) =
+        watch::judge_client_looks((&first, &last), (FIRST, LINES), right, &words, CH_FRAMING)
+    {
+        return Err(conversation.fail(f.expected, f.actual, f.hint));
     }
     conversation.expect_success()
 }

@@ -1,42 +1,10 @@
-//! The exercises the grader knows, their checks, and the mistakes every program can make.
+//! The shared diagnosis: the rules that name a mistake from what happened, whatever the
+//! exercise, each written once and asked in order, the most basic cause first.
+//!
+//! An exercise's checks ask these first and add only what is particular to their scenario.
 
-use std::time::Duration;
-
-use crate::failure::Failure;
 use crate::hint::{Chapter, Hint};
-use crate::program::{Ending, Outcome, Subject};
-use crate::{daemon_check, echo_server, framed_client, sockstat, tcp_client, udp_client};
-
-/// One exercise: a program the learner writes, and the checks it must pass.
-pub struct Exercise {
-    /// The binary's name, which is also its file's (`exercises/NAME.rs`) and the test filter.
-    pub name: &'static str,
-    pub chapter: Chapter,
-    pub checks: &'static [Check],
-}
-
-/// One scenario, run against the learner's program.
-pub struct Check {
-    pub name: &'static str,
-    pub run: fn(&Subject) -> Result<(), Box<Failure>>,
-}
-
-/// Every exercise, in the book's order.
-pub fn catalog() -> Vec<&'static Exercise> {
-    vec![
-        &udp_client::EXERCISE,
-        &tcp_client::EXERCISE,
-        &sockstat::EXERCISE,
-        &framed_client::EXERCISE,
-        &echo_server::EXERCISE,
-        &daemon_check::EXERCISE,
-    ]
-}
-
-/// How long a program may take to finish a conversation that should take milliseconds. Only a
-/// wrong program ever waits this long, so it is generous: a loaded machine must never fail a
-/// correct program.
-pub const FINISH: Duration = Duration::from_secs(8);
+use crate::program::{Ending, Outcome};
 
 /// Mistakes any program can make, whatever the scenario: an untouched `todo!()`, a panic, a crash.
 pub fn general_hint(outcome: &Outcome, chapter: Chapter) -> Option<Hint> {
