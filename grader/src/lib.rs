@@ -12,6 +12,7 @@
 //! | module | what it holds |
 //! | --- | --- |
 //! | [`manifest`] | the one list of exercises: name, chapter, section, checks |
+//! | [`grading`] | one grading run: build, run the checks, group failures by cause, the verdict last |
 //! | [`target`] | which package is graded, where the repository is, building each program before any clock starts |
 //! | [`program`] | a program as a child: start, feed, watch its output, end it, reap it |
 //! | [`inspect`] | one process's descriptors and sockets, read once from `/proc`, as `ss` would |
@@ -44,6 +45,7 @@
 pub mod checks;
 pub mod diagnose;
 pub mod failure;
+pub mod grading;
 pub mod hint;
 pub mod inspect;
 pub mod manifest;

@@ -5,7 +5,15 @@
 //! exit. Waiting is always on an event (a line printed, the process exited) with a deadline.
 //! Dropping a `Run` kills the whole process group and reaps the child, so a check that fails,
 //! or panics, leaves nothing behind.
+//!
+//! Nor does an interrupted grading. Each child runs in a process group of its own, so the Ctrl-C
+//! a terminal sends to the grader's group never reaches it; instead every live group (and every
+//! detached daemon a check is told about, [`Detached`]) is listed in one registry, and
+//! [`end_children_on_interrupt`] kills them all when the grader gets SIGINT, SIGTERM or SIGHUP.
+//! Should the grader die some other way (SIGKILL), each child gets SIGKILL from the kernel too
+//! (`PR_SET_PDEATHSIG`).
 
+use std::collections::BTreeSet;
 use std::io::{self, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
@@ -14,6 +22,82 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
+
+/// What a grading run must kill if it is interrupted: the process groups of the children it
+/// runs, and the pids of detached daemons that left every group of ours.
+#[derive(Default)]
+struct Registry {
+    groups: BTreeSet<i32>,
+    detached: BTreeSet<i32>,
+}
+
+static LIVE: Mutex<Registry> = Mutex::new(Registry {
+    groups: BTreeSet::new(),
+    detached: BTreeSet::new(),
+});
+
+fn registry() -> std::sync::MutexGuard<'static, Registry> {
+    // A check that panicked while holding the lock leaves the set itself intact.
+    LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Kills every child a check started, and every detached daemon it was told about, when this
+/// process is asked to stop (SIGINT from a terminal's Ctrl-C, SIGTERM, SIGHUP); then exits with
+/// the shell's status for the signal (128 + its number). Call it first thing in `main`, before
+/// any thread starts: the signals are blocked in every thread and taken by one thread of its own,
+/// which may then take locks and kill freely (a signal handler could do neither). Children do not
+/// inherit the blocked mask: the standard library empties it in every child it starts.
+pub fn end_children_on_interrupt() {
+    use nix::sys::signal::{SigSet, Signal};
+    let mut signals = SigSet::empty();
+    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        signals.add(signal);
+    }
+    if signals.thread_block().is_err() {
+        return;
+    }
+    thread::spawn(move || {
+        let Ok(signal) = signals.wait() else { return };
+        kill_everything_started();
+        eprintln!("grader: stopped by {signal}; every program it started has been killed");
+        std::process::exit(128 + signal as i32);
+    });
+}
+
+/// Kills every live child group and detached daemon. Children are reaped by their waiter threads
+/// (or by init, once this process exits).
+fn kill_everything_started() {
+    use nix::sys::signal::{Signal, kill, killpg};
+    use nix::unistd::Pid;
+    let live = registry();
+    for &group in &live.groups {
+        let _ = killpg(Pid::from_raw(group), Signal::SIGKILL);
+    }
+    for &pid in &live.detached {
+        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+    }
+}
+
+/// A daemon that detached itself (a new session, so no group of ours holds it): killed when
+/// this guard is dropped, and by [`end_children_on_interrupt`] if grading is interrupted first.
+pub struct Detached(i32);
+
+impl Detached {
+    pub fn track(pid: i32) -> Detached {
+        registry().detached.insert(pid);
+        Detached(pid)
+    }
+}
+
+impl Drop for Detached {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.0),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+        registry().detached.remove(&self.0);
+    }
+}
 
 /// How long a program may take to finish a conversation that should take milliseconds. Only a
 /// wrong program ever waits this long, so it is generous: a loaded machine must never fail a
@@ -222,7 +306,9 @@ pub struct Run {
     stdin: Option<ChildStdin>,
     stdout: Arc<Lines>,
     stderr: Arc<Lines>,
-    exit: Receiver<ExitStatus>,
+    /// The exit status, and when the waiter thread saw it: the time of exit is taken there, not
+    /// when the grader gets round to asking.
+    exit: Receiver<(ExitStatus, Instant)>,
     exited: Option<(ExitStatus, Instant)>,
 }
 
@@ -243,15 +329,25 @@ impl Run {
         // The grader's own process may have inherited descriptors (seen: 10 and 251); marking
         // them close-on-exec means the learner's program starts with 0, 1 and 2 only, so a socket
         // check never mistakes one of ours for one of theirs.
+        //
+        // PR_SET_PDEATHSIG: should the grader be killed outright, the kernel kills the child too.
+        // It fires when the thread that started the child ends; every `Run` is dropped (and its
+        // child killed) by then anyway.
         unsafe {
             command.pre_exec(|| {
                 libc::close_range(3, libc::c_uint::MAX, libc::CLOSE_RANGE_CLOEXEC as i32);
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
                 Ok(())
             });
         }
+        // Registered while the registry is locked, so an interrupt between the start and the
+        // registration cannot miss the child.
+        let mut live = registry();
         let mut child: Child = command.spawn()?;
         let started = Instant::now();
         let pid = child.id() as i32;
+        live.groups.insert(pid);
+        drop(live);
 
         let stdout = Arc::new(Lines::default());
         let stderr = Arc::new(Lines::default());
@@ -276,7 +372,7 @@ impl Run {
         let (tx, exit) = mpsc::channel();
         thread::spawn(move || {
             if let Ok(status) = child.wait() {
-                let _ = tx.send(status);
+                let _ = tx.send((status, Instant::now()));
             }
         });
 
@@ -356,8 +452,8 @@ impl Run {
         }
         let timeout = deadline.saturating_duration_since(Instant::now());
         match self.exit.recv_timeout(timeout) {
-            Ok(status) => {
-                self.exited = Some((status, Instant::now()));
+            Ok((status, at)) => {
+                self.exited = Some((status, at));
                 Some(status)
             }
             Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => None,
@@ -416,6 +512,7 @@ impl Run {
 impl Drop for Run {
     fn drop(&mut self) {
         self.kill();
+        registry().groups.remove(&self.pid);
     }
 }
 

@@ -43,12 +43,24 @@ impl Target {
     }
 }
 
-/// The repository root (the workspace).
+/// The repository root (the workspace), found at run time: the nearest folder, from the one
+/// cargo names in `CARGO_MANIFEST_DIR` (or the current one) upwards, whose `Cargo.toml` is a
+/// workspace. A path compiled in would send a copied or moved checkout to grade the old place.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the grader lives one folder below the workspace root")
-        .to_path_buf()
+    let start = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_else(|| PathBuf::from("."));
+    find_workspace(&start).unwrap_or(start)
+}
+
+fn find_workspace(from: &Path) -> Option<PathBuf> {
+    from.ancestors()
+        .find(|dir| {
+            std::fs::read_to_string(dir.join("Cargo.toml"))
+                .is_ok_and(|text| text.lines().any(|l| l.trim() == "[workspace]"))
+        })
+        .map(Path::to_path_buf)
 }
 
 /// Builds one program of `package` and returns it, or the compiler's message.
@@ -88,4 +100,17 @@ fn shorten_compiler_output(message: &str) -> String {
         lines.len() - MAX_LINES
     ));
     shown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_workspace_above_a_package() {
+        let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = find_workspace(here).expect("a workspace above the grader");
+        assert!(root.join("exercises").is_dir() && root.join("grader").is_dir());
+        assert_eq!(find_workspace(&root.join("grader/src")), Some(root));
+    }
 }
