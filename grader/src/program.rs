@@ -45,8 +45,8 @@ fn registry() -> std::sync::MutexGuard<'static, Registry> {
 /// process is asked to stop (SIGINT from a terminal's Ctrl-C, SIGTERM, SIGHUP); then exits with
 /// the shell's status for the signal (128 + its number). Call it first thing in `main`, before
 /// any thread starts: the signals are blocked in every thread and taken by one thread of its own,
-/// which may then take locks and kill freely (a signal handler could do neither). Children do not
-/// inherit the blocked mask: the standard library empties it in every child it starts.
+/// which may then take locks and kill freely (a signal handler could do neither). [`Run::start`]
+/// empties the mask again in every child, which would otherwise inherit it.
 pub fn end_children_on_interrupt() {
     use nix::sys::signal::{SigSet, Signal};
     let mut signals = SigSet::empty();
@@ -337,6 +337,12 @@ impl Run {
             command.pre_exec(|| {
                 libc::close_range(3, libc::c_uint::MAX, libc::CLOSE_RANGE_CLOEXEC as i32);
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                // The grader blocks SIGINT, SIGTERM and SIGHUP in all its threads (see
+                // end_children_on_interrupt), and a child inherits the mask: the program under
+                // test must start with none blocked, as it would from a shell.
+                let mut none: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut none);
+                libc::pthread_sigmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
                 Ok(())
             });
         }
