@@ -109,7 +109,7 @@ impl Side {
 }
 
 #[derive(Clone, Debug)]
-pub struct Entry {
+struct Entry {
     /// Milliseconds since the program started; `None` for standard input, written at once.
     pub at_ms: Option<u128>,
     pub side: Side,
@@ -125,6 +125,8 @@ pub struct Transcript {
 
 /// At most this many lines are shown; the middle of a longer transcript is left out.
 const MAX_LINES: usize = 24;
+/// At most this many lines of standard input are shown in a transcript.
+const MAX_INPUT_LINES: usize = 5;
 /// Longer texts are cut, with their length said.
 const MAX_TEXT: usize = 90;
 
@@ -135,11 +137,22 @@ impl Transcript {
             entries: Vec::new(),
             started: Some(outcome.started),
         };
-        for line in &outcome.stdin {
+        // A long input is its first and last lines: what happened to the program matters more
+        // than a thousand lines it was given.
+        let input = &outcome.stdin;
+        let cut = input.len() > MAX_INPUT_LINES;
+        for (i, line) in input.iter().enumerate() {
+            let text = if !cut || i < MAX_INPUT_LINES - 2 || i == input.len() - 1 {
+                quote(line.as_bytes())
+            } else if i == MAX_INPUT_LINES - 2 {
+                format!("… ({} more lines of input)", input.len() - MAX_INPUT_LINES + 1)
+            } else {
+                continue;
+            };
             t.entries.push(Entry {
                 at_ms: None,
                 side: Side::Stdin,
-                text: quote(line.as_bytes()),
+                text,
             });
         }
         for p in &outcome.stdout {
@@ -220,16 +233,22 @@ pub fn quote_lines<S: AsRef<[u8]>>(lines: &[S]) -> String {
     if lines.is_empty() {
         return "nothing".to_string();
     }
-    let shown: Vec<String> = lines.iter().take(6).map(|l| quote(l.as_ref())).collect();
-    let more = lines.len().saturating_sub(6);
     let count = if lines.len() == 1 {
         "1 line".to_string()
     } else {
         format!("{} lines", lines.len())
     };
-    if more > 0 {
-        format!("{count}: {}, … and {more} more", shown.join(", "))
+    // The first lines and the last one, with a count of what is left out between them.
+    if lines.len() > 6 {
+        let head: Vec<String> = lines[..4].iter().map(|l| quote(l.as_ref())).collect();
+        let last = quote(lines[lines.len() - 1].as_ref());
+        format!(
+            "{count}: {}, … ({} more) …, {last}",
+            head.join(", "),
+            lines.len() - 5
+        )
     } else {
+        let shown: Vec<String> = lines.iter().map(|l| quote(l.as_ref())).collect();
         format!("{count}: {}", shown.join(", "))
     }
 }
@@ -257,4 +276,19 @@ pub fn describe(outcome: &Outcome) -> String {
         "{ending}; standard output: {}",
         quote_lines(&outcome.stdout_lines())
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lists_keep_their_ends_and_say_what_is_left_out() {
+        let lines: Vec<String> = (1..=1000).map(|i| format!("line {i}")).collect();
+        let shown = quote_lines(&lines);
+        assert!(shown.starts_with("1000 lines: \"line 1\""), "{shown}");
+        assert!(shown.contains("(995 more)"), "{shown}");
+        assert!(shown.ends_with("\"line 1000\""), "{shown}");
+        assert_eq!(quote_lines(&lines[..2]), "2 lines: \"line 1\", \"line 2\"");
+    }
 }
