@@ -18,6 +18,20 @@ pub struct LineClient {
     partial: Vec<u8>,
 }
 
+/// What came instead of what a client expected.
+#[derive(Debug)]
+pub enum Unexpected {
+    /// Another line (or last piece) than the one expected; or, for an end, one more line.
+    Other(Vec<u8>),
+    /// The end of the stream, where a line was expected.
+    End,
+    Failed(io::Error),
+    /// Nothing whole before the deadline; what had come of a line (without its end) is kept.
+    TimedOut {
+        pending: Vec<u8>,
+    },
+}
+
 /// What one wait for a line gave.
 #[derive(Debug)]
 pub enum Received {
@@ -49,12 +63,6 @@ impl LineClient {
     /// This end's address: the peer address of the program's socket for this connection.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.stream.local_addr()
-    }
-
-    /// What has come of a line not yet ended (no newline, no end of stream), after a read that
-    /// timed out.
-    pub fn pending(&self) -> &[u8] {
-        &self.partial
     }
 
     /// A second handle on the connection, for a thread that writes while this one reads.
@@ -90,6 +98,33 @@ impl LineClient {
         }
     }
 
+    /// The next line must be `want`, byte for byte.
+    pub fn expect_line(&mut self, want: &[u8], deadline: Instant) -> Result<(), Unexpected> {
+        match self.read(deadline) {
+            Received::Line(line) if line == want => Ok(()),
+            other => Err(self.unexpected(other)),
+        }
+    }
+
+    /// The next thing read must be the end of the stream.
+    pub fn expect_end(&mut self, deadline: Instant) -> Result<(), Unexpected> {
+        match self.read(deadline) {
+            Received::End => Ok(()),
+            other => Err(self.unexpected(other)),
+        }
+    }
+
+    fn unexpected(&self, received: Received) -> Unexpected {
+        match received {
+            Received::Line(line) => Unexpected::Other(line),
+            Received::End => Unexpected::End,
+            Received::Failed(e) => Unexpected::Failed(e),
+            Received::TimedOut => Unexpected::TimedOut {
+                pending: self.partial.clone(),
+            },
+        }
+    }
+
     /// Sends the end of this client's input (FIN); it can still read.
     pub fn half_close(&self) {
         let _ = self.stream.shutdown(Shutdown::Write);
@@ -114,4 +149,24 @@ impl LineClient {
         // `reader` holds a clone: both go here, and the socket closes (with the reset) with the
         // last of them.
     }
+}
+
+/// Runs `each` on every client, each in a thread of its own, all at once, and collects what
+/// they give, in order; `panicked` stands for a thread that panicked.
+pub fn each_in_a_thread<R: Send>(
+    clients: Vec<LineClient>,
+    each: impl Fn(LineClient) -> R + Sync,
+    panicked: impl Fn() -> R,
+) -> Vec<R> {
+    std::thread::scope(|scope| {
+        let each = &each;
+        let handles: Vec<_> = clients
+            .into_iter()
+            .map(|client| scope.spawn(move || each(client)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| panicked()))
+            .collect()
+    })
 }

@@ -6,6 +6,8 @@
 
 use std::fs;
 use std::io;
+use std::net::SocketAddr;
+use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::inspect::{self, SocketRow};
@@ -42,11 +44,69 @@ pub fn start(subject: &Subject, args: &[&str]) -> io::Result<Started> {
     Ok(Started::Printed(served, first))
 }
 
+/// The address a first line `listening on ADDR:PORT` names, if it names one with a real port
+/// (not 0).
+pub fn said_address(line: &str) -> Option<SocketAddr> {
+    line.strip_prefix("listening on ")
+        .and_then(|a| a.trim().parse::<SocketAddr>().ok())
+        .filter(|a| a.port() != 0)
+}
+
+/// Where a server listens, against where it says it does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Listening {
+    /// Every listening socket it holds is on the address it said.
+    AsSaid,
+    /// It holds no listening socket at all.
+    Nowhere,
+    /// It listens on this other address (the first one found).
+    Elsewhere(SocketAddr),
+}
+
+/// What a server still held of clients that had gone.
+pub enum Leftover {
+    /// Its descriptors could not be read.
+    Hidden(Hidden),
+    /// More descriptors than it started with (beyond [`watch::LEAK_SLACK`]), or sockets other
+    /// than its listening ones: what it held at the deadline.
+    Held(Look),
+}
+
+/// The sockets of a look that are not listening: connections, and what is left of them.
+pub fn connections(look: &Look) -> Vec<&SocketRow> {
+    look.sockets
+        .iter()
+        .filter(|r| r.state != "LISTEN")
+        .collect()
+}
+
+/// Asks `still` until it answers `None` (all is well) or the deadline, then gives its last
+/// answer. For what the kernel has no event for (a process closed a descriptor, a child exited
+/// and was reaped): a look every few milliseconds.
+pub fn poll_until<T>(deadline: Instant, mut still: impl FnMut() -> Option<T>) -> Option<T> {
+    loop {
+        let seen = still()?;
+        if Instant::now() >= deadline {
+            return Some(seen);
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// A child process of the server, and its state letter as `ps` shows it (`Z` for a zombie).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChildProcess {
     pub pid: i32,
     pub state: char,
+}
+
+/// Child processes by pid, for a failure message: the first eight, and how many more.
+pub fn pids_shown(children: &[ChildProcess]) -> String {
+    let shown: Vec<String> = children.iter().take(8).map(|c| c.pid.to_string()).collect();
+    match children.len().saturating_sub(8) {
+        0 => shown.join(", "),
+        more => format!("{}, … and {more} more", shown.join(", ")),
+    }
 }
 
 /// A stopped server: how it ended, and what it held just before.
@@ -71,6 +131,52 @@ impl Served {
     pub fn listening(&self) -> Result<Vec<SocketRow>, Hidden> {
         let rows = watch::sockets_of(self.pid())?;
         Ok(rows.into_iter().filter(|r| r.state == "LISTEN").collect())
+    }
+
+    /// Whether its socket table shows it listening where it said, and nowhere else.
+    pub fn listens_as_said(&self, said: SocketAddr) -> Result<Listening, Hidden> {
+        let rows = self.listening()?;
+        Ok(match rows.iter().find(|r| r.local != said) {
+            _ if rows.is_empty() => Listening::Nowhere,
+            Some(other) => Listening::Elsewhere(other.local),
+            None => Listening::AsSaid,
+        })
+    }
+
+    /// Whether it still holds a connection whose peer is `peer` (one of the grader's clients).
+    pub fn holds_connection_from(&self, peer: SocketAddr) -> Result<bool, Hidden> {
+        let rows = watch::sockets_of(self.pid())?;
+        Ok(rows.iter().any(|r| r.remote == Some(peer)))
+    }
+
+    /// Waits until it holds no socket but its listening ones, and at most
+    /// [`watch::LEAK_SLACK`] descriptors more than `baseline`, or the deadline.
+    pub fn let_go(&self, baseline: usize, deadline: Instant) -> Result<(), Leftover> {
+        let left = poll_until(deadline, || match self.look() {
+            Ok(look) => (look.fds > baseline + watch::LEAK_SLACK || !connections(&look).is_empty())
+                .then_some(Leftover::Held(look)),
+            Err(hidden) => Some(Leftover::Hidden(hidden)),
+        });
+        left.map_or(Ok(()), Err)
+    }
+
+    /// Waits until none of its children but `helpers` is `unwanted`, or the deadline; then
+    /// those that still are.
+    pub fn children_until(
+        &self,
+        helpers: &[ChildProcess],
+        deadline: Instant,
+        unwanted: impl Fn(&ChildProcess) -> bool,
+    ) -> Result<(), Vec<ChildProcess>> {
+        let left = poll_until(deadline, || {
+            let found: Vec<ChildProcess> = self
+                .children()
+                .into_iter()
+                .filter(|c| unwanted(c) && !helpers.iter().any(|h| h.pid == c.pid))
+                .collect();
+            (!found.is_empty()).then_some(found)
+        });
+        left.map_or(Ok(()), Err)
     }
 
     /// Its descriptor count and sockets, now; hidden when the grader may not read them.
@@ -103,8 +209,8 @@ impl Served {
         let held = match watch::sockets_of(pid) {
             Ok(rows) => {
                 let fds = inspect::fd_count(pid)
-                    .map_or(String::new(), |n| format!("; {n} open descriptors"));
-                format!("{}{fds}", watch::sockets_shown(&rows))
+                    .map_or(String::new(), |n| format!("{n} open descriptors, and "));
+                format!("{fds}{}", watch::sockets_shown(&rows))
             }
             Err(hidden) if self.running() => hidden.message().to_string(),
             Err(_) => "no socket table: the process has ended".to_string(),
@@ -144,7 +250,7 @@ mod tests {
     #[test]
     fn reads_its_own_state_and_parent() {
         let (state, parent) = stat_of(std::process::id() as i32).unwrap();
-        assert_eq!(state, 'R');
+        assert!("RS".contains(state), "{state}");
         assert_eq!(parent, std::os::unix::process::parent_id() as i32);
     }
 }
