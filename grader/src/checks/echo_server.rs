@@ -345,8 +345,8 @@ fn nothing_left_when_all_have_gone(subject: &Subject) -> Result<(), Box<Failure>
     }
     // Every client has read its end of stream, or reset; the server closes its side when it
     // reads theirs. Its table must come down to the listening socket alone, and its descriptors
-    // to what it started with.
-    let look = match server.served.let_go(baseline, deadline) {
+    // to what it started with; its own deadline, since the clients may have taken theirs.
+    let look = match server.served.let_go(baseline, Instant::now() + FINISH) {
         Ok(()) => return children_are_gone(server, &helpers, &secret, CLIENTS),
         Err(Leftover::Hidden(hidden)) => return Err(server.hidden(&hidden)),
         Err(Leftover::Held(look)) => look,
