@@ -21,29 +21,31 @@
 //! the program keeps it.
 //!
 // ANCHOR: contract
-// `echo_server [--port P]`: listen on 127.0.0.1 port P (default 0: any free port), print
-// `listening on 127.0.0.1:PORT` (the real port) as the first line of standard output, then serve
-// any number of clients at once, for as long as it runs. Every line a client sends (up to and
-// including its newline) is sent back to that client, as soon as the line is complete. When a
-// client half-closes, send back what is left of its input and close that connection. When a
-// client resets its connection or vanishes, forget it and keep serving everyone else. Once a
-// client has gone, the server holds nothing of it: no socket, no descriptor.
+// `echo_server [--port P]`: listen on 127.0.0.1 port P (default 0: any free port), and on no
+// other address; print `listening on 127.0.0.1:PORT` (the real port) as the first line of
+// standard output, then serve any number of clients at once, for as long as it runs. Every line
+// a client sends (up to and including its newline) is sent back to that client, byte for byte,
+// as soon as the line is complete. When a client half-closes, send back what is left of its
+// input and close that connection. When a client resets its connection or vanishes, forget it
+// and keep serving everyone else. Once a client has gone, the server holds nothing of it: no
+// socket, no descriptor, no process (a child process that served it has exited, and has been
+// waited for by the time the next client comes: no zombie).
 //
-// Wrong usage prints a usage line on standard error and exits 2. When it cannot listen, it says
-// why in one line on standard error (`echo_server: cannot listen on 127.0.0.1:80: Permission
-// denied (os error 13)`) and exits 1; never a panic.
+// Wrong usage prints a usage line on standard error and exits 2. When it cannot listen, it
+// prints one line on standard error with the system's reason (`echo_server: cannot listen on
+// 127.0.0.1:80: Permission denied (os error 13)`) and exits 1; never a panic.
 // ANCHOR_END: contract
 
-use std::io::{self, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 // The tools for the TODOs.
 use {
-    std::io::{BufRead, BufReader},
-    std::net::Shutdown,
+    anyhow::Context,
+    std::io::{self, BufRead, BufReader, Write},
+    std::net::{Shutdown, SocketAddr},
     std::thread,
 };
 
@@ -74,6 +76,14 @@ fn parse_args(args: &[String]) -> Option<u16> {
 }
 
 fn run(port: u16) -> Result<()> {
+    let listener = listen(port)?;
+    serve(listener)
+}
+
+// ANCHOR: listen
+/// Listens on 127.0.0.1 port `port`, and says where on the first line of standard output.
+fn listen(port: u16) -> Result<TcpListener> {
+    // Loopback only: 0.0.0.0 would take clients from every network the machine is on.
     let address = SocketAddr::from(([127, 0, 0, 1], port));
     let listener =
         TcpListener::bind(address).with_context(|| format!("cannot listen on {address}"))?;
@@ -82,9 +92,9 @@ fn run(port: u16) -> Result<()> {
     let mut out = io::stdout().lock();
     writeln!(out, "listening on {}", listener.local_addr()?)?;
     out.flush()?;
-    drop(out);
-    serve(listener)
+    Ok(listener)
 }
+// ANCHOR_END: listen
 
 // ANCHOR: serve
 /// Accepts clients for as long as the program runs, and has each one served.

@@ -172,6 +172,17 @@ pub enum Hint {
     EchoMixedUp,
     /// The first line is not `listening on 127.0.0.1:PORT`, or `--port` was not honoured.
     EchoFirstLine,
+    /// Listened, but its `listening on` line never reached standard output (left in a buffer).
+    EchoLineNotFlushed,
+    /// Listened on another address than 127.0.0.1 (0.0.0.0: every address of the machine).
+    EchoListensBeyondLoopback,
+    /// Exited while there were clients to serve, and not because one of them reset.
+    EchoStopsServing,
+    /// Echoed other bytes than the client sent: a newline added, taken off, or changed.
+    EchoAltersLines,
+    /// Left a process behind for clients that had gone: a child still running, or a zombie
+    /// never waited for.
+    EchoChildrenLeft,
 
     // Seeing sockets
     /// Read only /proc/net/tcp and udp: the IPv6 sockets are missing.
@@ -222,8 +233,18 @@ impl Hint {
             | DaemonProbeLeftOpen
             | DaemonProbeReset
             | DaemonWrongVerdict => CH_DAEMONS,
-            EchoOneAtATime | EchoWaitsForEnd | EchoNeverCloses | EchoLeaksDescriptors
-            | EchoDiesOnReset | EchoMixedUp | EchoFirstLine => CH_MANY_CLIENTS,
+            EchoOneAtATime
+            | EchoWaitsForEnd
+            | EchoNeverCloses
+            | EchoLeaksDescriptors
+            | EchoDiesOnReset
+            | EchoMixedUp
+            | EchoFirstLine
+            | EchoLineNotFlushed
+            | EchoListensBeyondLoopback
+            | EchoStopsServing
+            | EchoAltersLines
+            | EchoChildrenLeft => CH_MANY_CLIENTS,
             SockstatIpv4Only
             | SockstatByteOrder
             | SockstatIpv6WordOrder
@@ -425,6 +446,33 @@ impl Hint {
                 127.0.0.1:PORT`, with the real port (with `--port 0` the one the system picked, \
                 from `local_addr()`), printed and flushed before the first client comes"
                 .into(),
+            EchoLineNotFlushed => "the server listens, but its `listening on` line never \
+                reached standard output, so whoever started it cannot know where to connect. \
+                It is still in a buffer (a `BufWriter` around stdout, or `print!` without a \
+                newline): call `flush()` on standard output right after writing it. It must be \
+                the first line of standard output, not of standard error"
+                .into(),
+            EchoListensBeyondLoopback => "the server listens on more than loopback: 0.0.0.0 \
+                (or ::) is every address of the machine, so anyone who can reach it over the \
+                network can connect. Bind 127.0.0.1, as the contract says; the socket table \
+                (`ss -tlnp`) shows the address a server really listens on, whatever it prints"
+                .into(),
+            EchoStopsServing => "the server exited while there were clients to serve. A server \
+                runs until it is stopped: accept in a loop that never ends (no `take(N)`, no \
+                `return` when a client is done), and let what goes wrong with one client end \
+                that client's thread (or child), never the process"
+                .into(),
+            EchoAltersLines => "the echo is not byte for byte what the client sent. \
+                `BufRead::lines()` takes the newline off (and a `\\r` before it), and `writeln!` \
+                puts one back even where there was none, such as after the last piece a client \
+                sends before it half-closes. Read with `read_until(b'\\n', ...)` and write back \
+                exactly the bytes read"
+                .into(),
+            EchoChildrenLeft => "the server kept a process for clients that had gone. A child \
+                that has served its client must exit, and the parent must wait for it \
+                (`waitpid`, with `WNOHANG` in its loop, or on `SIGCHLD`): until then it stays a \
+                zombie (state Z in `ps`, `<defunct>`), one per client served, until `fork` fails"
+                .into(),
             SockstatIpv4Only => "the IPv6 sockets are missing: they are in other tables, \
                 /proc/PID/net/tcp6 and udp6 (an IPv6 socket talking to an IPv4 address too, as \
                 ::ffff:127.0.0.1). Read all four tables: tcp, tcp6, udp and udp6"
@@ -528,6 +576,19 @@ pub const SECTIONS: &[(&str, u8, &str)] = &[
         0,
         "The listening socket: `SO_REUSEADDR` and the backlog",
     ),
+    (
+        "EchoLineNotFlushed",
+        0,
+        "The listening socket: `SO_REUSEADDR` and the backlog",
+    ),
+    (
+        "EchoListensBeyondLoopback",
+        0,
+        "The listening socket: `SO_REUSEADDR` and the backlog",
+    ),
+    ("EchoStopsServing", 0, "The request handling"),
+    ("EchoAltersLines", 0, "The request handling"),
+    ("EchoChildrenLeft", 0, "A process per client: `fork`"),
     ("SockstatIpv4Only", 0, "The kernel's tables"),
     ("SockstatByteOrder", 0, "Reading an address"),
     ("SockstatIpv6WordOrder", 0, "Reading an address"),

@@ -22,6 +22,10 @@
 //! | [`hint`] | the mistakes by name, each with its chapter and section |
 //! | [`words`] | requests and secrets no program can guess |
 //! | [`usage`] | the usage check every program shares: one line on standard error, exit 2 |
+//! | [`listen_failure`] | the check every server shares: its port taken, one line on standard error with the reason, exit 1 |
+//! | [`served`] | a server under test: started, its first line, its listening sockets, descriptors and child processes, stopped |
+//! | [`line_client`] | the grader's own TCP client of a server under test: lines sent and read with deadlines, half-close, reset |
+//! | [`meeting`] | a meeting point with a deadline for a check's client threads |
 //! | [`checks`] | one file of scenarios per exercise |
 //!
 //! # Adding an exercise
@@ -48,8 +52,12 @@ pub mod failure;
 pub mod grading;
 pub mod hint;
 pub mod inspect;
+pub mod line_client;
+pub mod listen_failure;
 pub mod manifest;
+pub mod meeting;
 pub mod program;
+pub mod served;
 pub mod target;
 pub mod usage;
 pub mod watch;

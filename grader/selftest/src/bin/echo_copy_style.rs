@@ -18,9 +18,9 @@ fn main() -> ExitCode {
         [] => 0,
         [flag, port] if flag == "--port" => match port.parse() {
             Ok(port) => port,
-            Err(_) => return ExitCode::from(2),
+            Err(_) => return usage(),
         },
-        _ => return ExitCode::from(2),
+        _ => return usage(),
     };
     let listener = match TcpListener::bind(("127.0.0.1", port)) {
         Ok(listener) => listener,
@@ -53,4 +53,9 @@ fn echo(stream: TcpStream) -> io::Result<()> {
     let mut to = &stream;
     io::copy(&mut from, &mut to)?;
     stream.shutdown(Shutdown::Write)
+}
+
+fn usage() -> ExitCode {
+    eprintln!("usage: echo_server [--port P]");
+    ExitCode::from(2)
 }

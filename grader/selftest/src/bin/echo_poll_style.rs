@@ -22,9 +22,9 @@ fn main() -> ExitCode {
         [] => 0,
         [flag, port] if flag == "--port" => match port.parse() {
             Ok(port) => port,
-            Err(_) => return ExitCode::from(2),
+            Err(_) => return usage(),
         },
-        _ => return ExitCode::from(2),
+        _ => return usage(),
     };
     match run(port) {
         Ok(()) => ExitCode::SUCCESS,
@@ -114,4 +114,9 @@ fn run(port: u16) -> io::Result<()> {
             }
         }
     }
+}
+
+fn usage() -> ExitCode {
+    eprintln!("usage: echo_server [--port P]");
+    ExitCode::from(2)
 }

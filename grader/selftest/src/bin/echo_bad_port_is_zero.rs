@@ -1,0 +1,59 @@
+//! Known bad (echo_server): a port that is not a number from 0 to 65535 is taken as 0 (any free
+//! port) instead of a usage error: `--port notaport` starts a server.
+//!
+//! selftest: echo_server rejects with UsageNotReported
+
+// One preamble for all the echo_* programs; not every one uses every import.
+#![allow(unused_imports)]
+
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::process::ExitCode;
+use std::thread;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let port: u16 = match args.as_slice() {
+        [] => 0,
+        // The mistake: a wrong port is not reported.
+        [flag, port] if flag == "--port" => port.parse().unwrap_or(0),
+        _ => return usage(),
+    };
+    let listener = match TcpListener::bind(("127.0.0.1", port)) {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("echo_server: cannot listen: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let Ok(addr) = listener.local_addr() else {
+        return ExitCode::FAILURE;
+    };
+    println!("listening on {addr}");
+    let _ = io::stdout().flush();
+    serve(listener)
+}
+
+fn serve(listener: TcpListener) -> ExitCode {
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
+        thread::spawn(move || echo(stream));
+    }
+    ExitCode::SUCCESS
+}
+
+fn echo(stream: TcpStream) -> io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut writer = &stream;
+    let mut line = Vec::new();
+    while reader.read_until(b'\n', &mut line)? > 0 {
+        writer.write_all(&line)?;
+        line.clear();
+    }
+    stream.shutdown(Shutdown::Write)
+}
+
+fn usage() -> ExitCode {
+    eprintln!("usage: echo_server [--port P]");
+    ExitCode::from(2)
+}

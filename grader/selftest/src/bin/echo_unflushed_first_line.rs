@@ -1,0 +1,65 @@
+//! Known bad (echo_server): writes its `listening on` line through a `BufWriter` around standard
+//! output, kept for later lines, and never flushes it: the line stays in memory while the server
+//! listens and serves.
+//!
+//! selftest: echo_server rejects with EchoLineNotFlushed
+
+// One preamble for all the echo_* programs; not every one uses every import.
+#![allow(unused_imports)]
+
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::process::ExitCode;
+use std::thread;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let port: u16 = match args.as_slice() {
+        [] => 0,
+        [flag, port] if flag == "--port" => match port.parse() {
+            Ok(port) => port,
+            Err(_) => return usage(),
+        },
+        _ => return usage(),
+    };
+    let listener = match TcpListener::bind(("127.0.0.1", port)) {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("echo_server: cannot listen: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let Ok(addr) = listener.local_addr() else {
+        return ExitCode::FAILURE;
+    };
+    // The mistake: a buffered writer, never flushed while the server runs.
+    let mut out = io::BufWriter::new(io::stdout());
+    let _ = writeln!(out, "listening on {addr}");
+    let served = serve(listener);
+    drop(out);
+    served
+}
+
+fn serve(listener: TcpListener) -> ExitCode {
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
+        thread::spawn(move || echo(stream));
+    }
+    ExitCode::SUCCESS
+}
+
+fn echo(stream: TcpStream) -> io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut writer = &stream;
+    let mut line = Vec::new();
+    while reader.read_until(b'\n', &mut line)? > 0 {
+        writer.write_all(&line)?;
+        line.clear();
+    }
+    stream.shutdown(Shutdown::Write)
+}
+
+fn usage() -> ExitCode {
+    eprintln!("usage: echo_server [--port P]");
+    ExitCode::from(2)
+}
