@@ -20,6 +20,8 @@
 //! | [`failure`] | what a learner reads: scenario, command, transcript, expected, actual, hint |
 //! | [`hint`] | the mistakes by name, each with its chapter and section |
 //! | [`words`] | requests and secrets no program can guess |
+//! | [`datagrams`] | a UDP conversation seen from the server's side: one client's events, its tries and waits, its transcript |
+//! | [`strangers`] | look-alike replies from another port and another address, around each reply or every so often |
 //! | [`usage`] | the usage check every program shares: one line on standard error, exit 2 |
 //! | [`checks`] | one file of scenarios per exercise |
 //!
@@ -42,12 +44,14 @@
 //!    `cargo test -p grader -- NAME`.
 
 pub mod checks;
+pub mod datagrams;
 pub mod diagnose;
 pub mod failure;
 pub mod hint;
 pub mod inspect;
 pub mod manifest;
 pub mod program;
+pub mod strangers;
 pub mod target;
 pub mod usage;
 pub mod watch;

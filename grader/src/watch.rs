@@ -83,6 +83,54 @@ pub fn finish_looking(mut run: Run, deadline: Instant) -> (Outcome, Option<Strin
     (run.finish(deadline), seen)
 }
 
+/// Whether a program that is still running sleeps for good or keeps waking up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sleep {
+    /// Not once woken in the last stretch: it waits for something with no time limit.
+    Forever,
+    /// It woke up in the last stretch: it waits with a timeout, and goes on.
+    WakesUp,
+    /// It ended, or it could not be seen.
+    Unknown,
+}
+
+/// Waits for the program to end, as [`Run::finish`]; if it still runs near the deadline, counts
+/// how often it is woken up (context switches, every thread's) over the last 2 s, to tell a
+/// program blocked for good from one that keeps trying.
+pub fn finish_telling_sleep(mut run: Run, deadline: Instant) -> (Outcome, Sleep) {
+    const STRETCH: Duration = Duration::from_secs(2);
+    let mut sleep = Sleep::Unknown;
+    if run.wait_exit(deadline - STRETCH).is_none() {
+        if let Some(before) = wakeups(run.pid()) {
+            if run.wait_exit(deadline).is_none() {
+                sleep = match wakeups(run.pid()) {
+                    Some(after) if after > before => Sleep::WakesUp,
+                    Some(_) => Sleep::Forever,
+                    None => Sleep::Unknown,
+                };
+            }
+        }
+    }
+    (run.finish(deadline), sleep)
+}
+
+/// How many times the process's threads have been switched out so far.
+pub fn wakeups(pid: i32) -> Option<u64> {
+    let tasks = fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = 0;
+    for task in tasks.filter_map(Result::ok) {
+        let Ok(status) = fs::read_to_string(task.path().join("status")) else {
+            continue;
+        };
+        total += status
+            .lines()
+            .filter(|l| l.contains("ctxt_switches:"))
+            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .sum::<u64>();
+    }
+    Some(total)
+}
+
 /// At most this many rows of a socket table are shown: a program that leaks a socket (or a clone
 /// of one) per line holds hundreds.
 const SHOWN_ROWS: usize = 12;
