@@ -44,7 +44,8 @@ impl Hidden {
 /// Whether the grader may read `/proc/PID/fd`, with the same answer for root and for an ordinary
 /// user. A process that makes itself non-dumpable (`prctl(PR_SET_DUMPABLE, 0)`, or a change of
 /// user) has its `/proc/PID` entries owned by root: root could still read them, a learner could
-/// not. Judging by the owner, not by whether the read works, gives both the same verdict.
+/// not. Judging by the owner, not by whether the read works, gives both the same verdict; and for
+/// root's own programs, whose owner says nothing, [`crate::learner_view`] judges.
 pub fn readable(pid: i32) -> Result<(), Hidden> {
     let hidden = |why: String| Hidden(format!("the grader cannot read /proc/{pid}/fd: {why}"));
     let status = fs::read_to_string(format!("/proc/{pid}/status"))
@@ -57,8 +58,9 @@ pub fn readable(pid: i32) -> Result<(), Hidden> {
     let owner = fs::metadata(format!("/proc/{pid}/fd"))
         .map_err(|e| hidden(e.to_string()))?
         .uid();
+    let learner_cannot = crate::learner_view::hidden(pid) == Some(true);
     match real_uid {
-        Some(uid) if uid == owner => Ok(()),
+        Some(uid) if uid == owner && !learner_cannot => Ok(()),
         _ => Err(hidden(
             "the program made itself unreadable (it is not dumpable: prctl(PR_SET_DUMPABLE, 0), \
              or it changed its user), so no one but root can see its descriptors"
