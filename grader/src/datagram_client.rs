@@ -5,20 +5,18 @@
 //! What the server and the strangers saw is a [`Conversation`]; this module compares it with what
 //! the program printed and how it ended.
 
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use support::journal::Journal;
 use support::running::Running;
-use support::udp_server::{UdpEvent, UdpFault, UdpOptions, UdpReplyFn, UdpServer};
+use support::udp_server::UdpEvent;
 
 use crate::datagrams::{self, Conversation, seconds};
 use crate::diagnose::general_hint;
 use crate::failure::{Failure, RunReport, describe, plural, quote, quote_lines};
 use crate::hint::{CH_UDP, Hint};
 use crate::program::{Ending, FINISH, Input, Outcome, Run, Subject};
-use crate::strangers::{Decoys, WithStrangers};
-use crate::words;
+use crate::udp_servers::setup_failure;
 
 /// How a client that gets no reply must try again and give up.
 pub struct Retries {
@@ -47,51 +45,6 @@ pub struct Stuck {
     pub after: Duration,
 }
 
-/// Replies `SECRET.N PAYLOAD-IN-CAPITALS`: readable, and impossible to make up. Two calls make
-/// two secrets: the server's, and the strangers' look-alikes.
-pub fn secret_replies() -> UdpReplyFn {
-    let secret = words::token(6);
-    Arc::new(move |request| {
-        let mut reply = format!("{secret}.{} ", request.seq).into_bytes();
-        reply.extend(request.payload.to_ascii_uppercase());
-        reply
-    })
-}
-
-pub fn setup_failure(message: String) -> Box<Failure> {
-    Failure::setup(CH_UDP, message)
-}
-
-pub fn start_server(
-    bind: SocketAddr,
-    replies: UdpReplyFn,
-    faults: Vec<UdpFault>,
-) -> Result<Running<UdpEvent>, Box<Failure>> {
-    let options = UdpOptions {
-        replies,
-        faults,
-        trace: false,
-    };
-    UdpServer::bind(bind, options)
-        .and_then(UdpServer::spawn)
-        .map_err(|e| setup_failure(format!("could not start a UDP server on {bind}: {e}")))
-}
-
-pub fn start_with_strangers(
-    faults: Vec<UdpFault>,
-    decoys: Decoys,
-) -> Result<WithStrangers, Box<Failure>> {
-    WithStrangers::start(secret_replies(), secret_replies(), faults, decoys).map_err(|e| {
-        setup_failure(format!(
-            "could not start a UDP server on 127.0.0.1 with strangers on 127.0.0.2: {e}"
-        ))
-    })
-}
-
-pub fn loopback() -> SocketAddr {
-    "127.0.0.1:0".parse().expect("an address")
-}
-
 pub fn run_client(
     subject: &Subject,
     host: &str,
@@ -100,28 +53,6 @@ pub fn run_client(
 ) -> Result<Run, Box<Failure>> {
     Run::start(subject, &[host.to_string(), port.to_string()], input)
         .map_err(|e| setup_failure(format!("could not start {}: {e}", subject.shown_as)))
-}
-
-/// One server on each of `addresses`, all on the same port (tried again while another program
-/// holds the port on one of them).
-pub fn servers_on_one_port(addresses: &[IpAddr]) -> Result<Vec<Running<UdpEvent>>, Box<Failure>> {
-    let replies = secret_replies();
-    let mut last = None;
-    for _ in 0..20 {
-        let first = start_server(SocketAddr::new(addresses[0], 0), replies.clone(), vec![])?;
-        let port = first.local_addr().port();
-        let mut servers = vec![first];
-        for ip in &addresses[1..] {
-            match start_server(SocketAddr::new(*ip, port), replies.clone(), vec![]) {
-                Ok(server) => servers.push(server),
-                Err(failure) => last = Some(failure),
-            }
-        }
-        if servers.len() == addresses.len() {
-            return Ok(servers);
-        }
-    }
-    Err(last.unwrap_or_else(|| setup_failure("no common port for localhost's addresses".into())))
 }
 
 /// One client run, seen from both sides.
@@ -411,7 +342,22 @@ impl<'a> ClientRun<'a> {
     }
 }
 
-/// Runs one client with `lines` against `server` and expects a complete exchange.
+/// Runs the program with `lines` as its input, given `host` and `port`, to its end; and the
+/// events of `journals` (servers', strangers') that came meanwhile.
+pub fn run_to_end(
+    subject: &Subject,
+    (host, port): (&str, u16),
+    lines: &[String],
+    journals: &[&Journal<UdpEvent>],
+) -> Result<(Outcome, datagrams::Events), Box<Failure>> {
+    let run = run_client(subject, host, port, Input::Lines(lines.to_vec()))?;
+    let outcome = run.finish(Instant::now() + FINISH);
+    let events: Vec<datagrams::Events> = journals.iter().map(|j| j.snapshot()).collect();
+    Ok((outcome, datagrams::merged(&events)))
+}
+
+/// Runs one client with `lines` against `servers` (all on one port) and expects a complete
+/// exchange.
 pub fn exchange(
     subject: &Subject,
     scenario: &str,
@@ -419,11 +365,10 @@ pub fn exchange(
     servers: &[&Running<UdpEvent>],
     lines: &[String],
 ) -> Result<(), Box<Failure>> {
+    let journals: Vec<&Journal<UdpEvent>> = servers.iter().map(|s| s.journal()).collect();
     let port = servers[0].local_addr().port();
-    let run = run_client(subject, host, port, Input::Lines(lines.to_vec()))?;
-    let outcome = run.finish(Instant::now() + FINISH);
-    let journals: Vec<datagrams::Events> = servers.iter().map(|s| s.journal().snapshot()).collect();
-    let mut exchange = ClientRun::new(scenario, &outcome, &datagrams::merged(&journals), lines);
+    let (outcome, events) = run_to_end(subject, (host, port), lines, &journals)?;
+    let mut exchange = ClientRun::new(scenario, &outcome, &events, lines);
     exchange.about_the_address = host != "127.0.0.1";
     exchange.expect_success()
 }

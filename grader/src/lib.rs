@@ -24,6 +24,7 @@
 //! | [`datagram_client`] | a client of a UDP request-reply server, run against the grader's servers and judged |
 //! | [`datagrams`] | a UDP conversation seen from the server's side: one client's events, its tries and waits, its transcript |
 //! | [`strangers`] | look-alike replies from another port and another address, around each reply or every so often |
+//! | [`udp_servers`] | the grader's UDP servers for a client check: secret replies, one port across a name's addresses, strangers |
 //! | [`usage`] | the usage check every program shares: one line on standard error, exit 2 |
 //! | [`checks`] | one file of scenarios per exercise |
 //!
@@ -57,6 +58,7 @@ pub mod manifest;
 pub mod program;
 pub mod strangers;
 pub mod target;
+pub mod udp_servers;
 pub mod usage;
 pub mod watch;
 pub mod words;

@@ -17,11 +17,7 @@ use support::gate::Gate;
 use support::running::Running;
 use support::udp_server::{UdpEvent, UdpFault, UdpReplyFn};
 
-use crate::datagram_client::{
-    ClientRun, Retries, Stuck, exchange, loopback, run_client, secret_replies, servers_on_one_port,
-    setup_failure, start_server, start_with_strangers,
-};
-use crate::datagrams;
+use crate::datagram_client::{ClientRun, Retries, Stuck, exchange, run_client, run_to_end};
 use crate::diagnose::general_hint;
 use crate::failure::{Failure, describe, quote};
 use crate::hint::{CH_UDP, Hint};
@@ -29,6 +25,10 @@ use crate::inspect::SocketRow;
 use crate::manifest::Check;
 use crate::program::{Ending, FINISH, Input, Outcome, Run, Subject};
 use crate::strangers::Decoys;
+use crate::udp_servers::{
+    loopback, secret_replies, servers_on_one_port, setup_failure, start_server,
+    start_with_strangers,
+};
 use crate::watch::{self, TwoLooks};
 use crate::{learner_view, usage, words};
 
@@ -88,14 +88,9 @@ fn ignores_strangers(subject: &Subject) -> Result<(), Box<Failure>> {
                     like it (another secret): one from the server's IP on another port, one from \
                     127.0.0.2 on the server's port; the program must print only the server's";
     let lines = words::lines(4);
-    let run = run_client(
-        subject,
-        "127.0.0.1",
-        both.server.local_addr().port(),
-        Input::Lines(lines.clone()),
-    )?;
-    let outcome = run.finish(Instant::now() + FINISH);
-    let events = datagrams::merged(&[both.server.journal().snapshot(), both.journal().snapshot()]);
+    let address = ("127.0.0.1", both.server.local_addr().port());
+    let journals = [both.server.journal(), both.journal()];
+    let (outcome, events) = run_to_end(subject, address, &lines, &journals)?;
     ClientRun::new(scenario, &outcome, &events, &lines).expect_success()
 }
 
@@ -148,14 +143,8 @@ fn slow_server(subject: &Subject) -> Result<(), Box<Failure>> {
     let scenario = "the server answers each datagram 0.4 s after it came; the program must print \
                     each reply as soon as it arrives";
     let lines = words::lines(3);
-    let run = run_client(
-        subject,
-        "127.0.0.1",
-        server.local_addr().port(),
-        Input::Lines(lines.clone()),
-    )?;
-    let outcome = run.finish(Instant::now() + FINISH);
-    let events = server.journal().snapshot();
+    let address = ("127.0.0.1", server.local_addr().port());
+    let (outcome, events) = run_to_end(subject, address, &lines, &[server.journal()])?;
     let exchange = ClientRun::new(scenario, &outcome, &events, &lines);
     exchange.expect_success()?;
     exchange.expect_printed_within(PRINT_WITHIN)
@@ -249,14 +238,8 @@ fn server_never_answers(subject: &Subject) -> Result<(), Box<Failure>> {
                     must try 3 times, waiting 1 s after each, then give up";
     let server = start_server(loopback(), secret_replies(), vec![UdpFault::Silent])?;
     let lines = words::lines(1);
-    let run = run_client(
-        subject,
-        "127.0.0.1",
-        server.local_addr().port(),
-        Input::Lines(lines.clone()),
-    )?;
-    let outcome = run.finish(Instant::now() + FINISH);
-    let events = server.journal().snapshot();
+    let address = ("127.0.0.1", server.local_addr().port());
+    let (outcome, events) = run_to_end(subject, address, &lines, &[server.journal()])?;
     ClientRun::new(scenario, &outcome, &events, &lines).expect_giving_up(&RETRIES)
 }
 
@@ -271,14 +254,9 @@ fn strangers_do_not_stretch_the_wait(subject: &Subject) -> Result<(), Box<Failur
     let scenario = "the server never answers, and every 0.5 s for 3 s a stranger sends the \
                     program a look-alike reply; the program must still give up after 3 tries of 1 s";
     let lines = words::lines(1);
-    let run = run_client(
-        subject,
-        "127.0.0.1",
-        both.server.local_addr().port(),
-        Input::Lines(lines.clone()),
-    )?;
-    let outcome = run.finish(Instant::now() + FINISH);
-    let events = datagrams::merged(&[both.server.journal().snapshot(), both.journal().snapshot()]);
+    let address = ("127.0.0.1", both.server.local_addr().port());
+    let journals = [both.server.journal(), both.journal()];
+    let (outcome, events) = run_to_end(subject, address, &lines, &journals)?;
     ClientRun::new(scenario, &outcome, &events, &lines).expect_giving_up(&RETRIES)
 }
 
