@@ -6,7 +6,7 @@
 //! (CAP_SYS_PTRACE), so the owner says nothing. Linux does tell a process without that capability:
 //! it may read a non-dumpable process of its user only if it holds every capability the target
 //! holds, and CAP_SYS_PTRACE besides. So, as root, a program is started without CAP_SYS_PTRACE
-//! ([`start`]), and looked at from a thread that has given it up too ([`hidden`]): what that
+//! ([`run`]), and looked at from a thread that has given it up too ([`hidden`]): what that
 //! thread cannot read, a learner could not either.
 
 use std::io;
@@ -24,12 +24,17 @@ fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-/// Starts a program with `start`; as root, from a thread of its own whose bounding set lacks
-/// CAP_SYS_PTRACE, so that the program (which inherits the thread's credentials) lacks it too.
-/// Credentials are per thread on Linux: the grader's other threads keep theirs.
-pub fn start(start: impl FnOnce() -> io::Result<Run> + Send) -> io::Result<Run> {
+/// Starts a program with `start` and hands it to `body`; as root, all of it on a thread of its
+/// own whose bounding set lacks CAP_SYS_PTRACE, so that the program (which inherits the thread's
+/// credentials) lacks it too. Credentials are per thread on Linux: the grader's other threads
+/// keep theirs. The program's whole life is spent inside `body`, on the thread that started it:
+/// a child asked to die with its parent (`PR_SET_PDEATHSIG`) dies with that very thread.
+pub fn run<T: Send>(
+    start: impl FnOnce() -> io::Result<Run> + Send,
+    body: impl FnOnce(Run) -> T + Send,
+) -> io::Result<T> {
     if !is_root() {
-        return start();
+        return Ok(body(start()?));
     }
     thread::scope(|scope| {
         scope
@@ -47,14 +52,14 @@ pub fn start(start: impl FnOnce() -> io::Result<Run> + Send) -> io::Result<Run> 
                 if dropped != 0 {
                     return Err(io::Error::last_os_error());
                 }
-                start()
+                Ok(body(start()?))
             })
             .join()
-            .unwrap_or_else(|_| Err(io::Error::other("the starting thread panicked")))
+            .unwrap_or_else(|_| Err(io::Error::other("the program's thread panicked")))
     })
 }
 
-/// As root, for a program started by [`start`]: whether a learner could not read its
+/// As root, for a program started by [`run`]: whether a learner could not read its
 /// descriptors, judged by trying from a thread without CAP_SYS_PTRACE. `None` when there is
 /// nothing to judge this way (not root, or a program started with every capability).
 pub fn hidden(pid: i32) -> Option<bool> {

@@ -335,20 +335,24 @@ fn one_socket_and_no_leak_over_1000_lines(subject: &Subject) -> Result<(), Box<F
     let lines: Vec<String> = (1..=LINES)
         .map(|i| format!("line {i} {}", words::token(4)))
         .collect();
-    // Started as a learner's grader would start it, so that root sees what a learner sees.
-    let args = ["127.0.0.1".to_string(), server_addr.port().to_string()];
-    let mut run =
-        learner_view::start(|| Run::start(subject, &args, Input::Lines(lines.clone())))
-            .map_err(|e| setup_failure(format!("could not start {}: {e}", subject.shown_as)))?;
     let holding =
         |seq: u64| move |e: &UdpEvent| matches!(e, UdpEvent::Holding { seq: s, .. } if *s == seq);
-    let looks = watch::look_at_two_holds(
-        &mut run,
-        server.journal(),
-        (holding(FIRST), &early),
-        (holding(LINES), &late),
-    );
-    let outcome = run.finish(Instant::now() + FINISH);
+    let journal = server.journal().clone();
+    let args = ["127.0.0.1".to_string(), server_addr.port().to_string()];
+    // Run as a learner's grader would run it, so that root sees what a learner sees.
+    let (looks, outcome) = learner_view::run(
+        || Run::start(subject, &args, Input::Lines(lines.clone())),
+        |mut run| {
+            let looks = watch::look_at_two_holds(
+                &mut run,
+                &journal,
+                (holding(FIRST), &early),
+                (holding(LINES), &late),
+            );
+            (looks, run.finish(Instant::now() + FINISH))
+        },
+    )
+    .map_err(|e| setup_failure(format!("could not start {}: {e}", subject.shown_as)))?;
     let events = server.journal().snapshot();
     let mut exchange = ClientRun::new(&scenario, &outcome, &events, &lines);
     let (first, last) = match looks {
