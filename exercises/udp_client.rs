@@ -19,15 +19,18 @@
 //!
 // ANCHOR: contract
 // `udp_client HOST PORT`: for each line of standard input, send the line (without its newline)
-// as one datagram to HOST:PORT from one socket on an ephemeral port; print the reply datagram on
-// its own line on standard output. Ignore datagrams from any address but the server's. Wait at
-// most 1 s for a reply; send again, 3 tries in all; if none comes, say so on standard error and
-// exit 1. Exit 0 at the end of input. HOST may be a name (`localhost`), an IPv4 or an IPv6
+// as one datagram to HOST:PORT from one socket on an ephemeral port, and print the reply datagram
+// on its own line on standard output as soon as it arrives, before reading the next line. Only a
+// datagram from the server's address and port is a reply: ignore all others. After each try,
+// wait 1 s for the reply (others' datagrams do not make that second longer); if none comes, send
+// the line again, 3 tries in all, then say so on standard error and exit 1. Exit 0 at the end of
+// input. HOST may be a name (`localhost`; any of its addresses will do), an IPv4 or an IPv6
 // literal.
 //
-// Wrong usage prints a usage line on standard error and exits 2. Errors are one readable line on
-// standard error (`udp_client: no reply from 127.0.0.1:5000 after 3 tries`), never a panic.
-// Replies are printed as they arrive.
+// Wrong usage (not exactly two arguments, or a PORT that is not a number from 1 to 65535) prints
+// one usage line on standard error, nothing on standard output, and exits 2. Errors are one
+// readable line on standard error (`udp_client: no reply from 127.0.0.1:5000 after 3 tries`) and
+// exit status 1, never a panic.
 // ANCHOR_END: contract
 
 use std::io::{self, BufRead, Write};
@@ -144,9 +147,10 @@ fn wait_for_reply(
     server: SocketAddr,
     reply: &mut [u8],
 ) -> Result<Option<usize>> {
-    // TODO: Wait at most `TRY_WAIT` in all (a read timeout on the socket) for a datagram from
-    // `server`: `recv_from` says who sent each datagram, and the others are ignored. Return
-    // `Ok(None)` when the time is up. Chapter 2, sections "Who sent this?" and "Lost datagrams".
+    // TODO: Wait `TRY_WAIT` in all, strangers' datagrams included (a deadline, and a read timeout
+    // of what is left of it), for a datagram from `server`: `recv_from` says who sent each
+    // datagram, and the others are ignored. Return `Ok(None)` when the time is up. Chapter 2,
+    // sections "Who sent this?" and "Lost datagrams".
     todo!("receive the reply, ignore strangers, give up after {TRY_WAIT:?}")
 }
 // ANCHOR_END: wait_for_reply

@@ -110,6 +110,19 @@ pub enum Hint {
     UdpTruncated,
     /// Used more than one socket (source address) for one conversation.
     UdpManySockets,
+    /// Waited much less, or much more, than 1 s for the reply after a try.
+    UdpTryWait,
+    /// Printed a reply long after it had come: slept instead of waiting on the socket.
+    UdpLateReply,
+    /// Waited a whole second again after each stranger's datagram, so strangers kept it waiting.
+    UdpStrangerRestartsWait,
+    /// The server replied, and the program sent again as if nothing had come: it did not know the
+    /// server's replies for what they were (an IPv6 socket sees `::ffff:127.0.0.1`).
+    UdpRepliesIgnored,
+    /// Took an expired read timeout (`os error 11`, EAGAIN) for an error, instead of sending again.
+    UdpTimeoutIsError,
+    /// Sent the newline as part of the datagram.
+    UdpNewlineSent,
 
     // TCP
     /// Took whatever one read returned as one reply.
@@ -223,8 +236,19 @@ impl Hint {
             FramedOneReadOneFrame | FramedByteOrder | FramedNoLimit | FramedPrintedBrokenFrame => {
                 CH_FRAMING
             }
-            UdpNoRetry | UdpTooManyTries | UdpNoTimeout | UdpFixedPort | UdpAcceptsStrangers
-            | UdpTruncated | UdpManySockets => CH_UDP,
+            UdpNoRetry
+            | UdpTooManyTries
+            | UdpNoTimeout
+            | UdpFixedPort
+            | UdpAcceptsStrangers
+            | UdpTruncated
+            | UdpManySockets
+            | UdpTryWait
+            | UdpLateReply
+            | UdpStrangerRestartsWait
+            | UdpRepliesIgnored
+            | UdpTimeoutIsError
+            | UdpNewlineSent => CH_UDP,
             TcpOneReadOneMessage | TcpConnectionPerLine | TcpNoHalfClose | TcpLeftEarly
             | TcpReset => CH_TCP,
             DaemonEpermMeansAlive
@@ -318,8 +342,41 @@ impl Hint {
                 copy. When no reply comes within 1 s, send the same datagram again (3 tries in \
                 all) before giving up"
                 .into(),
-            UdpTooManyTries => "send each datagram at most 3 times, and wait up to 1 s for the \
-                reply after each try; then give up with a message on standard error and exit 1"
+            UdpTooManyTries => "send each line at most 3 times, wait 1 s for the reply after each \
+                try, and after the third give up: one line on standard error, exit status 1. A \
+                program that never gives up never reports the lost server either"
+                .into(),
+            UdpTryWait => "after each try, wait 1 s for the reply, no less (a server may take \
+                most of a second to answer) and no more (the grader accepts 0.8 s to 1.6 s): a \
+                read timeout of what is left of that second, set before each recv_from"
+                .into(),
+            UdpLateReply => "a reply may come at any moment of the second: wait for it on the \
+                socket (recv_from with a read timeout returns as soon as a datagram arrives) and \
+                print it at once. A sleep followed by a look makes every reply late"
+                .into(),
+            UdpStrangerRestartsWait => {
+                "a stranger's datagram ends a recv_from too: then wait only \
+                for what is left of the try's second (a deadline taken once per try, and \
+                `set_read_timeout(deadline - now)` before each recv_from), not a whole second \
+                again, or a stranger who keeps sending keeps the program waiting for ever"
+                    .into()
+            }
+            UdpRepliesIgnored => "the server replied, and the program sent the same datagram \
+                again as if nothing had come: it did not take the server's reply for one. Compare \
+                the sender's address (IP and port) with the address you sent to, in the same \
+                form. A socket bound to [::] (IPv6) that talks to 127.0.0.1 receives the replies \
+                from ::ffff:127.0.0.1, an IPv4-mapped IPv6 address that never equals 127.0.0.1: \
+                bind 0.0.0.0 for an IPv4 server (the server's family), or compare \
+                `from.ip().to_canonical()`"
+                .into(),
+            UdpTimeoutIsError => "`Resource temporarily unavailable (os error 11)` is what an \
+                expired read timeout looks like (EAGAIN; `ErrorKind::WouldBlock`, or `TimedOut`): \
+                it means \"no reply this time\", not an error. Send the datagram again (3 tries \
+                in all), and only then give up, with your own message"
+                .into(),
+            UdpNewlineSent => "the server received the line with its newline: a datagram \
+                carries exactly the bytes you give it, and one datagram is one line already. Send \
+                the line without its newline"
                 .into(),
             UdpNoTimeout => "a lost datagram never arrives, so a plain recv_from waits forever. \
                 Set a read timeout (`set_read_timeout(Some(1 s))`) and treat WouldBlock/TimedOut \
@@ -547,6 +604,12 @@ pub const SECTIONS: &[(&str, u8, &str)] = &[
     ("UdpAcceptsStrangers", 0, "Who sent this?"),
     ("UdpTruncated", 0, "A buffer too small cuts the datagram"),
     ("UdpManySockets", 0, "bind: the client's own address"),
+    ("UdpTryWait", 0, "Lost datagrams"),
+    ("UdpLateReply", 0, "Lost datagrams"),
+    ("UdpStrangerRestartsWait", 0, "Who sent this?"),
+    ("UdpRepliesIgnored", 0, "Who sent this?"),
+    ("UdpTimeoutIsError", 0, "Lost datagrams"),
+    ("UdpNewlineSent", 0, "sendto and recvfrom"),
     ("TcpOneReadOneMessage", 0, "recv: no message boundaries"),
     ("TcpConnectionPerLine", 0, "connect"),
     ("TcpNoHalfClose", 0, "shutdown and close"),

@@ -16,11 +16,16 @@
 //! | [`target`] | which package is graded, where the repository is, building each program before any clock starts |
 //! | [`program`] | a program as a child: start, feed, watch its output, end it, reap it |
 //! | [`inspect`] | one process's descriptors and sockets, read once from `/proc`, as `ss` would |
+//! | [`learner_view`] | what an ordinary user could see of a program, also when the grader runs as root |
 //! | [`watch`] | a program over time: one socket of the right kind, no leak, what it held when stopped |
 //! | [`diagnose`] | the shared diagnosis rules, most basic cause first |
 //! | [`failure`] | what a learner reads: scenario, command, transcript, expected, actual, hint |
 //! | [`hint`] | the mistakes by name, each with its chapter and section |
 //! | [`words`] | requests and secrets no program can guess |
+//! | [`datagram_client`] | a client of a UDP request-reply server, run against the grader's servers and judged |
+//! | [`datagrams`] | a UDP conversation seen from the server's side: one client's events, its tries and waits, its transcript |
+//! | [`strangers`] | look-alike replies from another port and another address, around each reply or every so often |
+//! | [`udp_servers`] | the grader's UDP servers for a client check: secret replies, one port across a name's addresses, strangers |
 //! | [`usage`] | the usage check every program shares: one line on standard error, exit 2 |
 //! | [`listen_failure`] | the check every server shares: its port taken, one line on standard error with the reason, exit 1 |
 //! | [`served`] | a server under test: started, its first line, its listening sockets, descriptors and child processes, stopped |
@@ -47,18 +52,23 @@
 //!    `cargo test -p grader -- NAME`.
 
 pub mod checks;
+pub mod datagram_client;
+pub mod datagrams;
 pub mod diagnose;
 pub mod failure;
 pub mod grading;
 pub mod hint;
 pub mod inspect;
+pub mod learner_view;
 pub mod line_client;
 pub mod listen_failure;
 pub mod manifest;
 pub mod meeting;
 pub mod program;
 pub mod served;
+pub mod strangers;
 pub mod target;
+pub mod udp_servers;
 pub mod usage;
 pub mod watch;
 pub mod words;

@@ -44,7 +44,8 @@ impl Hidden {
 /// Whether the grader may read `/proc/PID/fd`, with the same answer for root and for an ordinary
 /// user. A process that makes itself non-dumpable (`prctl(PR_SET_DUMPABLE, 0)`, or a change of
 /// user) has its `/proc/PID` entries owned by root: root could still read them, a learner could
-/// not. Judging by the owner, not by whether the read works, gives both the same verdict.
+/// not. Judging by the owner, not by whether the read works, gives both the same verdict; and for
+/// root's own programs, whose owner says nothing, [`crate::learner_view`] judges.
 pub fn readable(pid: i32) -> Result<(), Hidden> {
     let hidden = |why: String| Hidden(format!("the grader cannot read /proc/{pid}/fd: {why}"));
     let status = fs::read_to_string(format!("/proc/{pid}/status"))
@@ -57,8 +58,9 @@ pub fn readable(pid: i32) -> Result<(), Hidden> {
     let owner = fs::metadata(format!("/proc/{pid}/fd"))
         .map_err(|e| hidden(e.to_string()))?
         .uid();
+    let learner_cannot = crate::learner_view::hidden(pid) == Some(true);
     match real_uid {
-        Some(uid) if uid == owner => Ok(()),
+        Some(uid) if uid == owner && !learner_cannot => Ok(()),
         _ => Err(hidden(
             "the program made itself unreadable (it is not dumpable: prctl(PR_SET_DUMPABLE, 0), \
              or it changed its user), so no one but root can see its descriptors"
@@ -81,6 +83,54 @@ pub fn finish_looking(mut run: Run, deadline: Instant) -> (Outcome, Option<Strin
         }),
     };
     (run.finish(deadline), seen)
+}
+
+/// Whether a program that is still running sleeps for good or keeps waking up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sleep {
+    /// Not once woken in the last stretch: it waits for something with no time limit.
+    Forever,
+    /// It woke up in the last stretch: it waits with a timeout, and goes on.
+    WakesUp,
+    /// It ended, or it could not be seen.
+    Unknown,
+}
+
+/// Waits for the program to end, as [`Run::finish`]; if it still runs near the deadline, counts
+/// how often it is woken up (context switches, every thread's) over the last 2 s, to tell a
+/// program blocked for good from one that keeps trying.
+pub fn finish_telling_sleep(mut run: Run, deadline: Instant) -> (Outcome, Sleep) {
+    const STRETCH: Duration = Duration::from_secs(2);
+    let mut sleep = Sleep::Unknown;
+    if run.wait_exit(deadline - STRETCH).is_none() {
+        if let Some(before) = wakeups(run.pid()) {
+            if run.wait_exit(deadline).is_none() {
+                sleep = match wakeups(run.pid()) {
+                    Some(after) if after > before => Sleep::WakesUp,
+                    Some(_) => Sleep::Forever,
+                    None => Sleep::Unknown,
+                };
+            }
+        }
+    }
+    (run.finish(deadline), sleep)
+}
+
+/// How many times the process's threads have been switched out so far.
+pub fn wakeups(pid: i32) -> Option<u64> {
+    let tasks = fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = 0;
+    for task in tasks.filter_map(Result::ok) {
+        let Ok(status) = fs::read_to_string(task.path().join("status")) else {
+            continue;
+        };
+        total += status
+            .lines()
+            .filter(|l| l.contains("ctxt_switches:"))
+            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .sum::<u64>();
+    }
+    Some(total)
 }
 
 /// At most this many rows of a socket table are shown: a program that leaks a socket (or a clone
