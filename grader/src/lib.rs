@@ -16,6 +16,13 @@
 //! | [`program`] | a program as a child: start, feed, watch its output, end it, reap it |
 //! | [`inspect`] | one process's descriptors and sockets, read once from `/proc`, as `ss` would |
 //! | [`watch`] | a program over time: one socket of the right kind, no leak, what it held when stopped |
+//! | [`ss`] | `ss -tuanp` about one process, to cross-check [`inspect`] |
+//! | [`misreading`] | the ways to misread an address of the kernel's tables, to name the mistake |
+//! | [`other_user`] | "a process of another user", the same for root and for an ordinary user |
+//! | [`processes`] | stand-in processes: a live one with no socket, the pid of a dead one |
+//! | [`support_programs`] | the `support` programs as children: built once, started, waited for until ready |
+//! | [`listeners`] | listeners in the grader: one that records how each connection ended, one with a full backlog |
+//! | [`temp_dir`] | a folder of the grader's own, removed when dropped |
 //! | [`diagnose`] | the shared diagnosis rules, most basic cause first |
 //! | [`failure`] | what a learner reads: scenario, command, transcript, expected, actual, hint |
 //! | [`hint`] | the mistakes by name, each with its chapter and section |
@@ -46,9 +53,16 @@ pub mod diagnose;
 pub mod failure;
 pub mod hint;
 pub mod inspect;
+pub mod listeners;
 pub mod manifest;
+pub mod misreading;
+pub mod other_user;
+pub mod processes;
 pub mod program;
+pub mod ss;
+pub mod support_programs;
 pub mod target;
+pub mod temp_dir;
 pub mod usage;
 pub mod watch;
 pub mod words;
