@@ -146,7 +146,9 @@ fn listening(port: u16) -> io::Result<Vec<String>> {
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
         for line in std::fs::read_to_string(table)?.lines().skip(1) {
             let f: Vec<&str> = line.split_whitespace().collect();
-            let local = f[1].rsplit_once(':').map(|(_, p)| u16::from_str_radix(p, 16));
+            let local = f[1]
+                .rsplit_once(':')
+                .map(|(_, p)| u16::from_str_radix(p, 16));
             if f[3] == "0A" && matches!(local, Some(Ok(p)) if p == port) {
                 inodes.push(format!("socket:[{}]", f[9]));
             }

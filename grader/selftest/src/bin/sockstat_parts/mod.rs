@@ -91,8 +91,8 @@ fn run(pid: u32, m: &Mistakes) -> Result<(), String> {
         } else {
             format!("/proc/{pid}/net/{proto}")
         };
-        let text = fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the {proto} table: {e}"))?;
+        let text =
+            fs::read_to_string(path).map_err(|e| format!("cannot read the {proto} table: {e}"))?;
         for line in text.lines().skip(1) {
             let f: Vec<&str> = line.split_whitespace().collect();
             let (Some(local), Some(remote), Some(st), Some(inode)) = (
