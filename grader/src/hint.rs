@@ -495,7 +495,7 @@ impl Hint {
                 /proc/PID/net/tcp, tcp6, udp and udp6"
                 .into(),
             SockstatTableDiffers => "the table is not the grader's reading of /proc: compare the \
-                two above, from the first difference marked. One line per socket descriptor (two \
+                two above, from the first line that differs. One line per socket descriptor (two \
                 descriptors of one socket are two lines), sorted by descriptor number, five \
                 columns separated by single spaces"
                 .into(),

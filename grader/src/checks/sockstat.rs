@@ -225,15 +225,13 @@ fn a_process_in_another_network_namespace(subject: &Subject) -> Result<(), Box<F
             )));
         }
     }
-    judge_table(
-        subject,
-        "the support tcp-server listens on 127.0.0.1 in a network namespace of its own \
-         (started with `unshare -n`): its sockets are in /proc/PID/net/tcp, not in the tables \
-         of the grader's namespace",
-        server.pid(),
-        &decoys,
-        Namespace::Own,
-    )
+    let scenario = format!(
+        "the support tcp-server listens on 127.0.0.1 in a network namespace of its own (started \
+         with `{}`): its sockets are in /proc/PID/net/tcp, not in the tables of the grader's \
+         namespace",
+        unshare.join(" ")
+    );
+    judge_table(subject, &scenario, server.pid(), &decoys, Namespace::Own)
 }
 
 fn no_such_process(subject: &Subject) -> Result<(), Box<Failure>> {

@@ -89,14 +89,22 @@ pub(super) fn diagnose(
         .collect();
     // The grader's own sockets are in every table of the namespace, never among the process's
     // descriptors: a line for one of them means the program listed the tables, not the process.
+    // A port is compared as printed and with its bytes swapped (a program may misread it too);
+    // a line the process's own socket of that descriptor explains is no decoy, whatever its port.
+    let port_of =
+        |fields: &Vec<&str>| -> Option<u16> { fields.get(2)?.rsplit(':').next()?.parse().ok() };
+    let same_port = |printed: u16, real: u16| printed == real || printed == real.swap_bytes();
     let decoy_shown = rows.iter().any(|fields| {
-        decoys.rows.iter().any(|(proto, addr)| {
-            fields.get(1) == Some(proto)
-                && fields.get(2).is_some_and(|local| {
-                    let port = local.rsplit(':').next().unwrap_or("");
-                    port == addr.port().to_string() || port == addr.port().swap_bytes().to_string()
-                })
-        })
+        let Some(port) = port_of(fields) else {
+            return false;
+        };
+        let own = truth.iter().any(|r| {
+            fields.first() == Some(&r.fd.to_string().as_str()) && same_port(port, r.local.port())
+        });
+        !own && decoys
+            .rows
+            .iter()
+            .any(|(proto, addr)| fields.get(1) == Some(proto) && same_port(port, addr.port()))
     });
     if decoy_shown {
         return Hint::SockstatNotOwnSockets;
