@@ -29,8 +29,8 @@ mod malformed;
 mod verdict;
 
 use verdict::{
-    Behind, Case, Expect, folder, judge, me, run_check, run_check_as_another_user, setup, simple,
-    watched,
+    Behind, Expect, folder, judge_unwatched, me, run_check, run_check_as_another_user, setup,
+    simple, watched,
 };
 
 pub const CHECKS: &[Check] = &[
@@ -166,15 +166,7 @@ fn support_daemon(subject: &Subject) -> Result<(), Box<Failure>> {
         pid: daemon.pid(),
         port,
     };
-    judge(
-        &Case {
-            scenario,
-            pidfile: &text,
-            expect,
-            behind: Behind::Unwatched,
-        },
-        &outcome,
-    )?;
+    judge_unwatched(scenario, &text, expect, &outcome)?;
     // The daemon logs how each connection ended: stop it and read its log.
     let _ = kill(Pid::from_raw(daemon.pid()), Signal::SIGTERM);
     let log = daemon.finish(Instant::now() + Duration::from_secs(5));
@@ -227,15 +219,7 @@ fn support_daemon_detached(subject: &Subject) -> Result<(), Box<Failure>> {
     let outcome = run_check(subject, &pidfile)?;
     let scenario = "the support daemon runs detached (--detach: double fork, new session) and wrote its pid file";
     let expect = Expect::Running { pid, port };
-    judge(
-        &Case {
-            scenario,
-            pidfile: &text,
-            expect,
-            behind: Behind::Unwatched,
-        },
-        &outcome,
-    )
+    judge_unwatched(scenario, &text, expect, &outcome)
 }
 
 fn no_pid_file(subject: &Subject) -> Result<(), Box<Failure>> {
@@ -243,15 +227,7 @@ fn no_pid_file(subject: &Subject) -> Result<(), Box<Failure>> {
     let outcome = run_check(subject, &dir.path().join("daemon.pid"))?;
     let scenario = "the pid file does not exist";
     let expect = Expect::Not("no pid file");
-    judge(
-        &Case {
-            scenario,
-            pidfile: "(no file)",
-            expect,
-            behind: Behind::Unwatched,
-        },
-        &outcome,
-    )
+    judge_unwatched(scenario, "(no file)", expect, &outcome)
 }
 
 fn malformed_pid_files(subject: &Subject) -> Result<(), Box<Failure>> {
@@ -324,15 +300,7 @@ fn another_users_process(subject: &Subject) -> Result<(), Box<Failure>> {
         foreign.described()
     );
     let expect = Expect::Not("not listening");
-    judge(
-        &Case {
-            scenario: &scenario,
-            pidfile: &text,
-            expect,
-            behind: Behind::Unwatched,
-        },
-        &outcome,
-    )
+    judge_unwatched(&scenario, &text, expect, &outcome)
 }
 
 /// The daemon runs and holds the port, but nothing the program may read proves it.
@@ -356,13 +324,7 @@ fn descriptors_unreadable(subject: &Subject) -> Result<(), Box<Failure>> {
             " (so /proc/PID/fd is root's)"
         }
     );
-    let case = Case {
-        scenario: &scenario,
-        pidfile: &text,
-        expect: Expect::CheckFails,
-        behind: Behind::Unwatched,
-    };
-    judge(&case, &outcome)
+    judge_unwatched(&scenario, &text, Expect::CheckFails, &outcome)
 }
 
 fn pid_reused(subject: &Subject) -> Result<(), Box<Failure>> {

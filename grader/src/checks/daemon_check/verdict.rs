@@ -242,6 +242,25 @@ pub(super) fn watched(accept: bool) -> Result<Watched, Box<Failure>> {
     Watched::start(accept).map_err(|e| setup(format!("cannot listen on 127.0.0.1:0: {e}")))
 }
 
+/// Judges a run whose probe connections the grader does not see.
+pub(super) fn judge_unwatched(
+    scenario: &str,
+    pidfile: &str,
+    expect: Expect,
+    outcome: &Outcome,
+) -> Result<(), Box<Failure>> {
+    let behind = Behind::Unwatched;
+    judge(
+        &Case {
+            scenario,
+            pidfile,
+            expect,
+            behind,
+        },
+        outcome,
+    )
+}
+
 /// A folder of the check's own for its pid files.
 pub(super) fn folder() -> Result<TempDir, Box<Failure>> {
     TempDir::new("daemon-check").map_err(|e| setup(format!("cannot make a folder: {e}")))

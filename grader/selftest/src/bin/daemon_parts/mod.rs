@@ -2,7 +2,7 @@
 //! classic mistake. With every switch off it keeps the contract. Not a program itself (a folder
 //! without `main.rs`); the programs include it with `mod daemon_parts;`.
 
-use std::io;
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -23,6 +23,14 @@ pub struct Mistakes {
     pub linger_reset: bool,
     /// When /proc/PID/fd cannot be read, the port is "held by another process".
     pub guesses_owner: bool,
+    /// A live process is a running daemon: it never connects.
+    pub kill_only: bool,
+    /// Reads any failure of `kill(pid, 0)` as "no such process", as `kill -0 PID` in a shell.
+    pub eperm_is_dead: bool,
+    /// A connection accepted on the port proves the daemon: /proc is never asked who holds it.
+    pub trusts_port: bool,
+    /// After printing, waits for the daemon to say something or close, the probe still open.
+    pub keeps_probe: bool,
 }
 
 const BUDGET: Duration = Duration::from_secs(2);
@@ -38,7 +46,8 @@ pub fn main(m: Mistakes) -> ExitCode {
         eprintln!("usage: daemon_check PIDFILE");
         return ExitCode::from(2);
     };
-    match check(pidfile, &m, Instant::now() + BUDGET) {
+    let mut probe = None;
+    let code = match check(pidfile, &m, Instant::now() + BUDGET, &mut probe) {
         Ok(Ok((pid, port))) => {
             println!("running {pid} {port}");
             ExitCode::SUCCESS
@@ -51,12 +60,22 @@ pub fn main(m: Mistakes) -> ExitCode {
             eprintln!("daemon_check: {e}");
             ExitCode::FAILURE
         }
+    };
+    if let Some(mut probe) = probe.filter(|_| m.keeps_probe) {
+        let _ = io::stdout().flush();
+        let _ = probe.read(&mut [0u8; 64]);
     }
+    code
 }
 
 type Verdict = Result<(i32, u16), &'static str>;
 
-fn check(pidfile: &str, m: &Mistakes, deadline: Instant) -> io::Result<Verdict> {
+fn check(
+    pidfile: &str,
+    m: &Mistakes,
+    deadline: Instant,
+    probe: &mut Option<TcpStream>,
+) -> io::Result<Verdict> {
     let text = match std::fs::read_to_string(pidfile) {
         Ok(text) => text,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Err("no pid file")),
@@ -65,14 +84,27 @@ fn check(pidfile: &str, m: &Mistakes, deadline: Instant) -> io::Result<Verdict> 
     let Some((pid, port)) = parse(&text, m) else {
         return Ok(Err("malformed pid file"));
     };
-    if m.port_before_process && !m.never_connects && !accepts(port, m, deadline) {
-        return Ok(Err("not listening"));
+    let connects = !m.never_connects && !m.kill_only;
+    if m.port_before_process && connects {
+        *probe = accepts(port, m, deadline);
+        if probe.is_none() {
+            return Ok(Err("not listening"));
+        }
     }
-    if !exists(pid)? {
+    if !exists(pid, m)? {
         return Ok(Err("no such process"));
     }
-    if !m.port_before_process && !m.never_connects && !accepts(port, m, deadline) {
-        return Ok(Err("not listening"));
+    if m.kill_only {
+        return Ok(Ok((pid, port)));
+    }
+    if !m.port_before_process && connects {
+        *probe = accepts(port, m, deadline);
+        if probe.is_none() {
+            return Ok(Err("not listening"));
+        }
+    }
+    if m.trusts_port {
+        return Ok(Ok((pid, port)));
     }
     let inodes = listening(port)?;
     if m.never_connects && inodes.is_empty() {
@@ -107,38 +139,35 @@ fn parse(text: &str, m: &Mistakes) -> Option<(i32, u16)> {
     (pid > 0 && port > 0).then_some((pid, port))
 }
 
-fn exists(pid: i32) -> io::Result<bool> {
+fn exists(pid: i32, m: &Mistakes) -> io::Result<bool> {
     // SAFETY: signal 0 sends nothing.
     if unsafe { kill(pid, 0) } == 0 {
         return Ok(true);
     }
     let e = io::Error::last_os_error();
     match e.raw_os_error() {
-        Some(1) => Ok(true),  // EPERM: exists, not ours
-        Some(3) => Ok(false), // ESRCH
+        Some(1) => Ok(!m.eperm_is_dead), // EPERM: exists, not ours
+        Some(3) => Ok(false),            // ESRCH
         _ => Err(e),
     }
 }
 
-fn accepts(port: u16, m: &Mistakes, deadline: Instant) -> bool {
+/// The probe, still open when `keeps_probe`; closed in order (or reset) otherwise.
+fn accepts(port: u16, m: &Mistakes, deadline: Instant) -> Option<TcpStream> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let left = deadline.saturating_duration_since(Instant::now());
     let probe = if m.blocking_connect {
         TcpStream::connect(addr)
     } else {
         TcpStream::connect_timeout(&addr, left.max(Duration::from_millis(1)))
-    };
-    match probe {
-        Ok(probe) => {
-            if m.linger_reset {
-                let _ = socket2::SockRef::from(&probe).set_linger(Some(Duration::ZERO));
-            } else {
-                let _ = probe.shutdown(Shutdown::Both);
-            }
-            true
-        }
-        Err(_) => false,
     }
+    .ok()?;
+    if m.linger_reset {
+        let _ = socket2::SockRef::from(&probe).set_linger(Some(Duration::ZERO));
+    } else if !m.keeps_probe {
+        let _ = probe.shutdown(Shutdown::Both);
+    }
+    Some(probe)
 }
 
 fn listening(port: u16) -> io::Result<Vec<String>> {
