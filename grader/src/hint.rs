@@ -139,6 +139,8 @@ pub enum Hint {
     DaemonWrongVerdict,
     /// Said "running" without ever connecting to the port.
     DaemonNoProbe,
+    /// Sent bytes on its probe connection.
+    DaemonProbeSentData,
     /// Connected with no time limit, and hung on a listener whose backlog is full.
     DaemonConnectNoTimeout,
     /// Gave a verdict about the port's owner although the daemon's descriptors could not be read.
@@ -235,6 +237,7 @@ impl Hint {
             | DaemonProbeReset
             | DaemonWrongVerdict
             | DaemonNoProbe
+            | DaemonProbeSentData
             | DaemonConnectNoTimeout
             | DaemonGuessedOwner
             | DaemonMalformedAccepted => CH_DAEMONS,
@@ -380,6 +383,10 @@ impl Hint {
             DaemonNoProbe => "no probe connection was made: a process and a LISTEN socket in \
                 /proc prove only that something could accept, not that it does. Connect to \
                 127.0.0.1:PORT (and close at once) before you say `running`"
+                .into(),
+            DaemonProbeSentData => "the probe connection sent bytes to the daemon: a status \
+                check sends nothing (a daemon may take them for a request, or for garbage, and \
+                log or answer it). Connect, then close at once: the connection is the proof"
                 .into(),
             DaemonConnectNoTimeout => "the program hung in connect: when the listener's backlog \
                 is full, the kernel drops the SYN and a plain `connect` retries for about two \
@@ -560,6 +567,11 @@ pub const SECTIONS: &[(&str, u8, &str)] = &[
     ),
     ("DaemonProbeReset", 0, "What a status check must never do"),
     ("DaemonNoProbe", 0, "Connecting to check"),
+    (
+        "DaemonProbeSentData",
+        0,
+        "What a status check must never do",
+    ),
     (
         "DaemonConnectNoTimeout",
         0,

@@ -61,6 +61,17 @@ pub(super) enum Behind<'a> {
     Unwatched,
 }
 
+/// What the grader's listener saw of the program's probe connections, where it watches them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ProbeSeen {
+    /// Each ended in order, with nothing sent; or none was needed.
+    Fine,
+    /// A verdict of `running` without any connection.
+    Missing,
+    SentData,
+    Reset,
+}
+
 /// One world and the verdict it calls for.
 pub(super) struct Case<'a> {
     pub scenario: &'a str,
@@ -113,12 +124,19 @@ pub(super) fn judge(case: &Case, outcome: &Outcome) -> Result<(), Box<Failure>> 
         Behind::Watched(w) => w.endings(),
         _ => vec![],
     };
-    let reset = endings.iter().any(|e| matches!(e, ConnEnd::Reset(_)));
-    let no_probe = probes > 0 && matches!(case.behind, Behind::Watched(_)) && endings.is_empty();
-    if right_line && in_time && right_end && !reset && !no_probe {
+    let probe = if probes > 0 && matches!(case.behind, Behind::Watched(_)) && endings.is_empty() {
+        ProbeSeen::Missing
+    } else if endings.contains(&ConnEnd::SentData) {
+        ProbeSeen::SentData
+    } else if endings.iter().any(|e| matches!(e, ConnEnd::Reset(_))) {
+        ProbeSeen::Reset
+    } else {
+        ProbeSeen::Fine
+    };
+    if right_line && in_time && right_end && probe == ProbeSeen::Fine {
         return Ok(());
     }
-    let hint = diagnose(case, outcome, right_line, reset, no_probe);
+    let hint = diagnose(case, outcome, right_line, probe);
     let mut transcript = Transcript::of(outcome);
     for ending in &endings {
         match ending {
@@ -156,12 +174,12 @@ pub(super) fn judge(case: &Case, outcome: &Outcome) -> Result<(), Box<Failure>> 
             )
         ));
     }
-    if reset {
-        actual.push_str("; the probe connection was reset");
-    }
-    if no_probe {
-        actual.push_str("; no connection to the port was made");
-    }
+    actual.push_str(match probe {
+        ProbeSeen::Fine => "",
+        ProbeSeen::Missing => "; no connection to the port was made",
+        ProbeSeen::SentData => "; the probe connection sent bytes to the daemon",
+        ProbeSeen::Reset => "; the probe connection was reset",
+    });
     Err(Box::new(Failure {
         scenario: case.scenario.to_string(),
         command: format!(
@@ -176,7 +194,7 @@ pub(super) fn judge(case: &Case, outcome: &Outcome) -> Result<(), Box<Failure>> 
 }
 
 /// The mistake, the most basic first.
-fn diagnose(case: &Case, outcome: &Outcome, right_line: bool, reset: bool, no_probe: bool) -> Hint {
+fn diagnose(case: &Case, outcome: &Outcome, right_line: bool, probe: ProbeSeen) -> Hint {
     if let Some(hint) = general_hint(outcome, CH_DAEMONS) {
         return hint;
     }
@@ -204,8 +222,9 @@ fn diagnose(case: &Case, outcome: &Outcome, right_line: bool, reset: bool, no_pr
         (Expect::Not("not listening"), s) if s.starts_with("running") => {
             Hint::DaemonAliveIsNotListening
         }
-        _ if right_line && no_probe => Hint::DaemonNoProbe,
-        _ if right_line && reset => Hint::DaemonProbeReset,
+        _ if right_line && probe == ProbeSeen::Missing => Hint::DaemonNoProbe,
+        _ if right_line && probe == ProbeSeen::SentData => Hint::DaemonProbeSentData,
+        _ if right_line && probe == ProbeSeen::Reset => Hint::DaemonProbeReset,
         _ => Hint::DaemonWrongVerdict,
     }
 }

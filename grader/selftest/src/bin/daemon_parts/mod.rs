@@ -31,6 +31,8 @@ pub struct Mistakes {
     pub trusts_port: bool,
     /// After printing, waits for the daemon to say something or close, the probe still open.
     pub keeps_probe: bool,
+    /// Asks the daemon on the probe (`status`), but never reads the answer.
+    pub sends_status: bool,
 }
 
 const BUDGET: Duration = Duration::from_secs(2);
@@ -162,6 +164,9 @@ fn accepts(port: u16, m: &Mistakes, deadline: Instant) -> Option<TcpStream> {
         TcpStream::connect_timeout(&addr, left.max(Duration::from_millis(1)))
     }
     .ok()?;
+    if m.sends_status {
+        let _ = (&probe).write_all(b"status\n");
+    }
     if m.linger_reset {
         let _ = socket2::SockRef::from(&probe).set_linger(Some(Duration::ZERO));
     } else if !m.keeps_probe {
