@@ -32,11 +32,13 @@
 //   `TIME-WAIT`, `UNCONN` (state 7: a TCP socket that is closed or not yet listening, and any UDP
 //   socket that is not connected), `CLOSE-WAIT`, `LAST-ACK`, `LISTEN`, `CLOSING`.
 // Two descriptors of one socket are two lines. Other descriptors (files, pipes, Unix sockets)
-// are skipped. Exit 0. Read `/proc` yourself; do not run `ss`, `lsof` or `netstat`.
+// are skipped. Exit 0. Read `/proc` yourself (the process may live in another network namespace
+// than yours); do not run `ss`, `lsof` or `netstat`.
 //
 // A process that does not exist or whose descriptors cannot be read: one line on standard
-// error, nothing on standard output, exit 1. Wrong usage prints a usage line on standard error
-// and exits 2. Errors are one readable line on standard error, never a panic.
+// error, nothing on standard output, exit 1. Wrong usage (no PID, more than one argument, a PID
+// that is not a number) prints a usage line on standard error and exits 2. Errors are one
+// readable line on standard error, never a panic.
 // ANCHOR_END: contract
 
 use std::collections::HashMap;

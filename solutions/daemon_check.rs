@@ -22,17 +22,18 @@
 //!
 // ANCHOR: contract
 // `daemon_check PIDFILE`: PIDFILE holds `PID;PORT` (a trailing newline, `\r\n` or spaces are
-// fine; anything else malformed is malformed: PID is a positive pid, PORT is 1 to 65535). Print
+// fine; anything else is malformed: PID is a positive pid, PORT is 1 to 65535). Print
 // `running PID PORT` on standard output and exit 0 when the process exists, something accepts a
 // TCP connection on 127.0.0.1:PORT, and the socket listening on PORT belongs to that process.
 // Otherwise print `not running: REASON` and exit 1, where REASON is exactly one of `no pid file`,
 // `malformed pid file`, `no such process`, `not listening`, `port held by another process`.
 //
 // The check connects and closes its connection cleanly (the daemon reads an end of stream, not a
-// reset), sends nothing, waits for nothing from the daemon, and takes no more than 2 s in all.
-// Wrong usage prints a usage line on standard error and exits 2. When the check itself fails
-// (e.g. /proc cannot be read), it says why in one line on standard error and exits 1, never
-// panics.
+// reset), sends nothing, waits for nothing from the daemon, and takes no more than 2 s in all: a
+// connection not made by then counts as `not listening`. Wrong usage (no PIDFILE, or more than
+// one argument) prints a usage line on standard error and exits 2. When the check itself fails
+// (e.g. /proc/PID/fd cannot be read, so nothing proves who holds the port), it prints no verdict:
+// it says why in one line on standard error and exits 1, never panics.
 // ANCHOR_END: contract
 
 use std::net::{Shutdown, SocketAddr, TcpStream};

@@ -150,6 +150,16 @@ pub enum Hint {
     DaemonProbeReset,
     /// A verdict other than the one the situation calls for, in a way no other hint explains.
     DaemonWrongVerdict,
+    /// Said "running" without ever connecting to the port.
+    DaemonNoProbe,
+    /// Sent bytes on its probe connection.
+    DaemonProbeSentData,
+    /// Connected with no time limit, and hung on a listener whose backlog is full.
+    DaemonConnectNoTimeout,
+    /// Gave a verdict about the port's owner although the daemon's descriptors could not be read.
+    DaemonGuessedOwner,
+    /// Took a malformed pid file for a good one.
+    DaemonMalformedAccepted,
 
     // Sockets seen from outside (any client exercise)
     /// The descriptor count grew with the input: something opened per line is never closed.
@@ -210,6 +220,10 @@ pub enum Hint {
     SockstatStateNames,
     /// Left out the UDP sockets.
     SockstatNoUdp,
+    /// Read the tables of its own network namespace (`/proc/net/tcp`), not the process's.
+    SockstatOtherNamespace,
+    /// The table differs from the truth in a way no other hint explains.
+    SockstatTableDiffers,
 }
 
 impl Hint {
@@ -256,7 +270,12 @@ impl Hint {
             | DaemonAliveIsNotListening
             | DaemonProbeLeftOpen
             | DaemonProbeReset
-            | DaemonWrongVerdict => CH_DAEMONS,
+            | DaemonWrongVerdict
+            | DaemonNoProbe
+            | DaemonProbeSentData
+            | DaemonConnectNoTimeout
+            | DaemonGuessedOwner
+            | DaemonMalformedAccepted => CH_DAEMONS,
             EchoOneAtATime
             | EchoWaitsForEnd
             | EchoNeverCloses
@@ -274,7 +293,9 @@ impl Hint {
             | SockstatIpv6WordOrder
             | SockstatNotOwnSockets
             | SockstatStateNames
-            | SockstatNoUdp => CH_SEEING,
+            | SockstatNoUdp
+            | SockstatOtherNamespace
+            | SockstatTableDiffers => CH_SEEING,
         }
     }
 
@@ -437,6 +458,28 @@ impl Hint {
                 steps in order (the file, the process, the port, the owner of the port) and print \
                 exactly one of the contract's lines"
                 .into(),
+            DaemonNoProbe => "no probe connection was made: a process and a LISTEN socket in \
+                /proc prove only that something could accept, not that it does. Connect to \
+                127.0.0.1:PORT (and close at once) before you say `running`"
+                .into(),
+            DaemonProbeSentData => "the probe connection sent bytes to the daemon: a status \
+                check sends nothing (a daemon may take them for a request, or for garbage, and \
+                log or answer it). Connect, then close at once: the connection is the proof"
+                .into(),
+            DaemonConnectNoTimeout => "the program hung in connect: when the listener's backlog \
+                is full, the kernel drops the SYN and a plain `connect` retries for about two \
+                minutes. Use `TcpStream::connect_timeout` with what is left of the 2 s, and say \
+                `not listening` when it runs out"
+                .into(),
+            DaemonGuessedOwner => "the daemon's descriptors (/proc/PID/fd) could not be read, so \
+                nothing proves who holds the port: that is a failure of the check, not a \
+                verdict. Print no verdict; say why in one line on standard error and exit 1"
+                .into(),
+            DaemonMalformedAccepted => "a pid file that is not exactly `PID;PORT` is malformed \
+                (the cases above say what is wrong with each): split at `;` into exactly two \
+                parts, digits only, a pid from 1 that fits an i32, a port from 1 to 65535, and \
+                say `malformed pid file` for anything else, before any kill or connect"
+                .into(),
             TcpLeftEarly => "after the half-close, keep reading and printing until read returns 0 \
                 (the server closed): the server sends its last lines only after it has seen your \
                 end of input"
@@ -558,6 +601,16 @@ impl Hint {
                 udp6, with the same columns as the TCP tables (state 07, UNCONN, for a socket \
                 that is not connected; 01, ESTAB, for a connected one)"
                 .into(),
+            SockstatOtherNamespace => "the process's sockets are missing: it lives in a network \
+                namespace of its own, and /proc/net/tcp (like /proc/self/net/tcp) is the table of \
+                the namespace of the program that reads it. Read the process's own tables, \
+                /proc/PID/net/tcp, tcp6, udp and udp6"
+                .into(),
+            SockstatTableDiffers => "the table is not the grader's reading of /proc: compare the \
+                two above, from the first line that differs. One line per socket descriptor (two \
+                descriptors of one socket are two lines), sorted by descriptor number, five \
+                columns separated by single spaces"
+                .into(),
         }
     }
 }
@@ -624,6 +677,19 @@ pub const SECTIONS: &[(&str, u8, &str)] = &[
         "What a status check must never do",
     ),
     ("DaemonProbeReset", 0, "What a status check must never do"),
+    ("DaemonNoProbe", 0, "Connecting to check"),
+    (
+        "DaemonProbeSentData",
+        0,
+        "What a status check must never do",
+    ),
+    (
+        "DaemonConnectNoTimeout",
+        0,
+        "What a status check must never do",
+    ),
+    ("DaemonGuessedOwner", 0, "Who holds the port"),
+    ("DaemonMalformedAccepted", 0, "The pid file"),
     ("FramedOneReadOneFrame", 0, "read_exact"),
     ("FramedByteOrder", 0, "A length prefix"),
     ("FramedNoLimit", 0, "Limits"),
@@ -658,6 +724,7 @@ pub const SECTIONS: &[(&str, u8, &str)] = &[
     ("SockstatNotOwnSockets", 0, "A process's descriptors"),
     ("SockstatStateNames", 0, "States"),
     ("SockstatNoUdp", 0, "The kernel's tables"),
+    ("SockstatOtherNamespace", 0, "The kernel's tables"),
 ];
 
 impl fmt::Display for Hint {

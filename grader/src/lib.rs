@@ -18,6 +18,13 @@
 //! | [`inspect`] | one process's descriptors and sockets, read once from `/proc`, as `ss` would |
 //! | [`learner_view`] | what an ordinary user could see of a program, also when the grader runs as root |
 //! | [`watch`] | a program over time: one socket of the right kind, no leak, what it held when stopped |
+//! | [`ss`] | `ss -tuanp` about one process, to cross-check [`inspect`] |
+//! | [`misreading`] | the ways to misread an address of the kernel's tables, to name the mistake |
+//! | [`other_user`] | "a process of another user", the same for root and for an ordinary user |
+//! | [`processes`] | stand-in processes: a live one with no socket, the pid of a dead one |
+//! | [`support_programs`] | the `support` programs as children: built once, started, waited for until ready |
+//! | [`listeners`] | listeners in the grader: one that records how each connection ended, one with a full backlog |
+//! | [`temp_dir`] | a folder of the grader's own, removed when dropped |
 //! | [`diagnose`] | the shared diagnosis rules, most basic cause first |
 //! | [`failure`] | what a learner reads: scenario, command, transcript, expected, actual, hint |
 //! | [`hint`] | the mistakes by name, each with its chapter and section |
@@ -62,12 +69,19 @@ pub mod inspect;
 pub mod learner_view;
 pub mod line_client;
 pub mod listen_failure;
+pub mod listeners;
 pub mod manifest;
 pub mod meeting;
+pub mod misreading;
+pub mod other_user;
+pub mod processes;
 pub mod program;
 pub mod served;
+pub mod ss;
 pub mod strangers;
+pub mod support_programs;
 pub mod target;
+pub mod temp_dir;
 pub mod udp_servers;
 pub mod usage;
 pub mod watch;

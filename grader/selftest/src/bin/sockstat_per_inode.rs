@@ -1,7 +1,7 @@
 //! Known-bad `sockstat`: prints one line per socket, not per descriptor: the second descriptor of a socket is missing.
 //! Keeps the `sockstat` contract otherwise.
 //!
-//! selftest: sockstat rejects with WrongOutput
+//! selftest: sockstat rejects with SockstatTableDiffers
 
 use std::process::ExitCode;
 

@@ -1,7 +1,7 @@
 //! Known-bad `sockstat`: sorts the lines as text, so descriptor 10 comes before 3.
 //! Keeps the `sockstat` contract otherwise.
 //!
-//! selftest: sockstat rejects with WrongOutput
+//! selftest: sockstat rejects with SockstatTableDiffers
 
 use std::process::ExitCode;
 

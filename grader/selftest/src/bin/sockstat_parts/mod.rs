@@ -28,6 +28,8 @@ pub struct Mistakes {
     pub per_inode: bool,
     /// For a process that does not exist: prints the header only and exits 0.
     pub silent_when_missing: bool,
+    /// Reads `/proc/net/tcp` (the tables of its own network namespace), not `/proc/PID/net/tcp`.
+    pub machine_tables: bool,
 }
 
 pub fn main(mistakes: Mistakes) -> ExitCode {
@@ -84,8 +86,13 @@ fn run(pid: u32, m: &Mistakes) -> Result<(), String> {
     // (proto, local, remote, state) by inode, in the tables' order.
     let mut rows: Vec<(u64, String)> = Vec::new();
     for proto in tables {
-        let text = fs::read_to_string(format!("/proc/{pid}/net/{proto}"))
-            .map_err(|e| format!("cannot read the {proto} table: {e}"))?;
+        let path = if m.machine_tables {
+            format!("/proc/net/{proto}")
+        } else {
+            format!("/proc/{pid}/net/{proto}")
+        };
+        let text =
+            fs::read_to_string(path).map_err(|e| format!("cannot read the {proto} table: {e}"))?;
         for line in text.lines().skip(1) {
             let f: Vec<&str> = line.split_whitespace().collect();
             let (Some(local), Some(remote), Some(st), Some(inode)) = (
