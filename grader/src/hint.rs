@@ -94,6 +94,9 @@ pub enum Hint {
     UsageNotReported { chapter: Chapter },
     /// Read its input ahead: it did not print the reply to a line before the next line came.
     NotInteractive { chapter: Chapter },
+    /// Wrote each message in two pieces, so that every message waited about 40 ms for a delayed
+    /// acknowledgement (Nagle's algorithm).
+    SplitWrites { chapter: Chapter },
 
     // UDP
     /// Gave up after the first lost datagram.
@@ -206,6 +209,7 @@ impl Hint {
             | Setup { chapter }
             | UsageNotReported { chapter }
             | NotInteractive { chapter }
+            | SplitWrites { chapter }
             | DescriptorLeak { chapter }
             | SocketsHeld { chapter }
             | Uninspectable { chapter } => *chapter,
@@ -256,7 +260,7 @@ impl Hint {
                 one line on standard error, and exit status 1 (not 0, and not silence)"
                 .into(),
             FailedNeedlessly { .. } => "the program gave up although the server was there and \
-                answered: read the error it printed, and compare its steps with the chapter's"
+                would have answered: read the error it printed, and compare its steps with the chapter's"
                 .into(),
             MadeUpReplies { .. } => "the program printed lines the server never sent. A client \
                 prints what it receives, byte for byte: the grader's server makes replies that \
@@ -292,6 +296,13 @@ impl Hint {
                 output, which `println!` does at every newline when it is a terminal, not when it \
                 is a pipe), before reading the next line of input. Do not read all of standard \
                 input first"
+                .into(),
+            SplitWrites { .. } => "each message reached the server about 40 ms after the one \
+                before: the program writes a message in two pieces (a line, then its newline; a \
+                frame's header, then its payload). The second piece waits until the server has \
+                acknowledged the first (Nagle's algorithm), and the server, with no whole message \
+                to answer yet, delays its acknowledgement by up to 40 ms. Build the whole message \
+                in one buffer and send it with one `write_all`"
                 .into(),
             UdpNoRetry => "UDP does not deliver every datagram: the server never got the first \
                 copy. When no reply comes within 1 s, send the same datagram again (3 tries in \
@@ -499,6 +510,8 @@ pub const SECTIONS: &[(&str, u8, &str)] = &[
     ("UdpAcceptsStrangers", 0, "Who sent this?"),
     ("UdpTruncated", 0, "A buffer too small cuts the datagram"),
     ("UdpManySockets", 0, "bind: the client's own address"),
+    ("SplitWrites", 3, "One write per message"),
+    ("SplitWrites", 5, "A length prefix"),
     ("TcpOneReadOneMessage", 0, "recv: no message boundaries"),
     ("TcpConnectionPerLine", 0, "connect"),
     ("TcpNoHalfClose", 0, "shutdown and close"),

@@ -21,6 +21,8 @@
 //! | [`hint`] | the mistakes by name, each with its chapter and section |
 //! | [`words`] | requests and secrets no program can guess |
 //! | [`usage`] | the usage check every program shares: one line on standard error, exit 2 |
+//! | [`exchange`] | one conversation over one TCP connection: the server's journal in shared words, both sides as a transcript, expected against actual, the diagnosis by progress |
+//! | [`stream_scenarios`] | the scenarios every stream client (`tcp_client`, `framed_client`) shares |
 //! | [`checks`] | one file of scenarios per exercise |
 //!
 //! # Adding an exercise
@@ -43,11 +45,13 @@
 
 pub mod checks;
 pub mod diagnose;
+pub mod exchange;
 pub mod failure;
 pub mod hint;
 pub mod inspect;
 pub mod manifest;
 pub mod program;
+pub mod stream_scenarios;
 pub mod target;
 pub mod usage;
 pub mod watch;

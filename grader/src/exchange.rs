@@ -1,0 +1,485 @@
+//! One conversation over one TCP connection, as the stream clients have it (`tcp_client`,
+//! chapter 3, and `framed_client`, chapter 5): the program sends a request per input line, prints
+//! each reply, half-closes at the end of its input and prints the server's last words until the
+//! server closes.
+//!
+//! Each exercise's server journals its own events; [`ServerEvent`] reads them in the words both
+//! share, so that one [`Conversation`] builds the transcript of both sides, compares what was
+//! printed with what the server really sent, and names the mistake: the general ones first, then
+//! how far the conversation got ([`crate::diagnose::Progress`]), then what was printed.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use support::gate::Gate;
+use support::journal::{Journal, Stamped};
+use support::running::Running;
+
+use crate::diagnose::{Progress, Stuck, error_explained, general_hint, split_writes};
+use crate::failure::{Failure, RunReport, Transcript, describe, plural, quote_lines};
+use crate::hint::{Chapter, Hint};
+use crate::program::{Ending, Outcome};
+
+/// An event of a stream server's journal, in the words both stream servers share.
+pub enum Seen<'a> {
+    Accepted(SocketAddr),
+    /// One whole request: a line without its newline, or a frame's payload.
+    Received(&'a [u8]),
+    /// One whole reply, as a correct client prints it (without a newline).
+    Sent(&'a [u8]),
+    /// A reply held back at a gate while the grader looks, or waits.
+    Holding(u64),
+    /// An orderly end of stream from the client (a half-close, or a close).
+    EndOfStream,
+    Reset,
+    Closed,
+    /// Anything else: shown in the transcript only.
+    Other,
+}
+
+/// A stream server's journal entry, read in the shared words.
+pub trait ServerEvent: Clone + Send + Sync + 'static {
+    fn conn(&self) -> u64;
+    fn seen(&self) -> Seen<'_>;
+    /// What the server did, for a transcript.
+    fn shown(&self) -> String;
+}
+
+/// How a reference server is started for a shared scenario.
+pub struct ServerSetup<'a> {
+    pub bind: &'a str,
+    /// How many last replies the server sends after the client's end of stream.
+    pub farewell: usize,
+    /// Replies (by request number, from 1) held back until their gate opens.
+    pub holds: Vec<(u64, Gate)>,
+}
+
+/// What a stream exercise tells the shared code about itself.
+pub struct Protocol<E: 'static> {
+    pub chapter: Chapter,
+    /// One request, as the server counts them: "line" or "frame".
+    pub unit: &'static str,
+    /// How each input line must reach the server, for "expected".
+    pub request_rule: &'static str,
+    /// What it means when the server had no whole request at all.
+    pub no_whole_request: &'static str,
+    /// The hint for printing part of a reply, or losing replies that came in one read.
+    pub one_read: Hint,
+    /// Starts the exercise's reference server.
+    pub start: fn(&ServerSetup<'_>) -> Result<Running<E>, Box<Failure>>,
+    /// Mistakes only this exercise can make, asked before the shared rules: a hint and what
+    /// the server saw that shows it.
+    pub particular: fn(&Conversation<'_, E>) -> Option<Diagnosis>,
+}
+
+/// A named mistake and, when the transcript alone does not make it plain, what shows it.
+pub struct Diagnosis {
+    pub hint: Hint,
+    pub why: Option<String>,
+}
+
+impl Diagnosis {
+    pub fn plain(hint: Hint) -> Diagnosis {
+        Diagnosis { hint, why: None }
+    }
+
+    pub fn because(hint: Hint, why: String) -> Diagnosis {
+        Diagnosis {
+            hint,
+            why: Some(why),
+        }
+    }
+}
+
+/// What a program did in a scenario that ends in an error it must report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Symptom {
+    Crashed,
+    StillRunning,
+    Printed,
+}
+
+/// One client run and the server's events on the connections that were its own.
+pub struct Conversation<'a, E: 'static> {
+    pub protocol: &'a Protocol<E>,
+    pub scenario: &'a str,
+    pub outcome: &'a Outcome,
+    /// The lines the program was given.
+    pub lines: &'a [String],
+    /// This client's connections, in accept order.
+    pub conns: Vec<u64>,
+    pub events: Vec<Stamped<E>>,
+    /// What the grader saw of the program from outside (its sockets), shown in a failure.
+    pub seen: Option<String>,
+    /// The scenario is about HOST: when no connection was made, the address is the likely cause.
+    pub about_the_address: bool,
+}
+
+impl<'a, E: ServerEvent> Conversation<'a, E> {
+    /// The conversation on `conns`, or on every connection the server accepted.
+    pub fn new(
+        protocol: &'a Protocol<E>,
+        scenario: &'a str,
+        outcome: &'a Outcome,
+        all: &[Stamped<E>],
+        lines: &'a [String],
+        conns: Option<&[u64]>,
+    ) -> Self {
+        let conns: BTreeSet<u64> = match conns {
+            Some(conns) => conns.iter().copied().collect(),
+            None => all
+                .iter()
+                .filter(|e| matches!(e.event.seen(), Seen::Accepted(_)))
+                .map(|e| e.event.conn())
+                .collect(),
+        };
+        let events = all
+            .iter()
+            .filter(|e| conns.contains(&e.event.conn()))
+            .cloned()
+            .collect();
+        Conversation {
+            protocol,
+            scenario,
+            outcome,
+            lines,
+            conns: conns.into_iter().collect(),
+            events,
+            seen: None,
+            about_the_address: false,
+        }
+    }
+
+    fn chapter(&self) -> Chapter {
+        self.protocol.chapter
+    }
+
+    /// Every reply the server sent, as the lines a correct client prints.
+    pub fn sent(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .filter_map(|e| match e.event.seen() {
+                Seen::Sent(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn received(&self) -> Vec<Vec<u8>> {
+        self.events
+            .iter()
+            .filter_map(|e| match e.event.seen() {
+                Seen::Received(bytes) => Some(bytes.to_vec()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn received_at(&self) -> Vec<Instant> {
+        self.events
+            .iter()
+            .filter(|e| matches!(e.event.seen(), Seen::Received(_)))
+            .map(|e| e.at)
+            .collect()
+    }
+
+    pub fn any(&self, want: impl Fn(&E) -> bool) -> bool {
+        self.events.iter().any(|e| want(&e.event))
+    }
+
+    /// An orderly end of stream from the program itself (see [`Outcome::half_closed_itself`]).
+    pub fn half_closed(&self) -> bool {
+        self.events.iter().any(|e| {
+            matches!(e.event.seen(), Seen::EndOfStream) && self.outcome.half_closed_itself(e.at)
+        })
+    }
+
+    /// A reset of the program's own doing (see [`Outcome::reset_itself`]).
+    pub fn reset(&self) -> bool {
+        self.events
+            .iter()
+            .any(|e| matches!(e.event.seen(), Seen::Reset) && self.outcome.reset_itself(e.at))
+    }
+
+    pub fn progress(&self) -> Progress {
+        Progress {
+            due: self.lines.len(),
+            received_at: self.received_at(),
+            answered: self.sent().len().min(self.lines.len()),
+            half_closed: self.half_closed(),
+            ending: self.outcome.ending,
+        }
+    }
+
+    pub fn transcript(&self) -> Transcript {
+        let mut t = Transcript::of(self.outcome);
+        let many = self.conns.len() > 1;
+        for e in &self.events {
+            let mut text = match e.event.seen() {
+                // After the program's end, its sockets were closed by the kernel, not by it.
+                Seen::EndOfStream if !self.outcome.half_closed_itself(e.at) => {
+                    "read end of stream: the program had ended, and its socket closed with it"
+                        .to_string()
+                }
+                _ => e.event.shown(),
+            };
+            if many {
+                text = format!("[connection {}] {text}", e.event.conn());
+            }
+            t.server(e.at, text);
+        }
+        t
+    }
+
+    pub fn fail(&self, expected: String, actual: String, hint: Hint) -> Box<Failure> {
+        let report = RunReport {
+            scenario: self.scenario,
+            outcome: self.outcome,
+            lines: self.lines,
+            seen: self.seen.as_deref(),
+        };
+        report.fail(self.transcript(), expected, actual, hint)
+    }
+
+    /// One connection, every reply and last word printed, ended by a half-close (an orderly end
+    /// of stream, not a reset), exit 0; and the server received each input line, in order.
+    pub fn expect_success(&self) -> Result<(), Box<Failure>> {
+        let sent = self.sent();
+        let wanted: Vec<Vec<u8>> = self.lines.iter().map(|l| l.as_bytes().to_vec()).collect();
+        let ok = self.outcome.ending == Ending::Exited(0)
+            && self.conns.len() == 1
+            && self.outcome.stdout_lines() == sent
+            && self.half_closed()
+            && !self.reset()
+            && !sent.is_empty()
+            && self.received() == wanted;
+        if ok {
+            return Ok(());
+        }
+        let expected = format!(
+            "one connection, on which the server receives {}, ended by a half-close; exit \
+             status 0; and on standard output every {} the server sent: {}",
+            self.protocol.request_rule,
+            self.protocol.unit,
+            quote_lines(&sent)
+        );
+        let mut actual = format!(
+            "{}, on which the server received {}; {}",
+            plural(self.conns.len(), "connection", "connections"),
+            quote_lines(&self.received()),
+            describe(self.outcome)
+        );
+        if self.reset() {
+            actual.push_str("; the server read a reset (RST)");
+        } else if !self.half_closed() && !self.conns.is_empty() {
+            actual.push_str("; the server read no end of stream while the program ran");
+        }
+        let diagnosis = self.diagnose();
+        if let Some(why) = diagnosis.why {
+            actual.push_str("; ");
+            actual.push_str(&why);
+        }
+        Err(self.fail(expected, actual, diagnosis.hint))
+    }
+
+    /// The mistake, most basic cause first: how the program ended, whether it connected, what
+    /// only this exercise can get wrong, what it printed that the server never sent, how far the
+    /// conversation got, and last how it ended the conversation.
+    pub fn diagnose(&self) -> Diagnosis {
+        let chapter = self.chapter();
+        if let Some(hint) = general_hint(self.outcome, chapter) {
+            return Diagnosis::plain(hint);
+        }
+        let explained = error_explained(self.outcome);
+        let printed = self.outcome.stdout_lines();
+        let sent = self.sent();
+        if self.conns.len() > 1 {
+            return Diagnosis::plain(Hint::TcpConnectionPerLine);
+        }
+        if self.conns.is_empty() {
+            let hint = if !printed.is_empty() {
+                Hint::MadeUpReplies { chapter }
+            } else if self.about_the_address {
+                Hint::AddressFamily { chapter }
+            } else {
+                Hint::FailedNeedlessly { chapter }
+            };
+            return Diagnosis {
+                hint,
+                why: explained,
+            };
+        }
+        if let Some(diagnosis) = (self.protocol.particular)(self) {
+            return diagnosis;
+        }
+        let fragment = |p: &String| {
+            !sent.contains(p) && !p.is_empty() && sent.iter().any(|s| s.contains(p.as_str()))
+        };
+        if printed.iter().any(fragment) {
+            return Diagnosis::plain(self.protocol.one_read.clone());
+        }
+        if printed.iter().any(|p| !sent.contains(p)) {
+            return Diagnosis::plain(Hint::MadeUpReplies { chapter });
+        }
+        if let Some(stuck) = self.progress().stuck() {
+            return self.stuck(stuck);
+        }
+        if self.outcome.ending != Ending::Exited(0) {
+            return Diagnosis {
+                hint: Hint::FailedNeedlessly { chapter },
+                why: explained,
+            };
+        }
+        if self.reset() {
+            // It ended the connection, but with an abort instead of an end of stream.
+            return Diagnosis::plain(Hint::TcpReset);
+        }
+        let missing = sent.iter().any(|s| !printed.contains(s));
+        if missing && sent.starts_with(&printed) {
+            return Diagnosis::plain(Hint::TcpLeftEarly);
+        }
+        if missing {
+            // Replies that came in one read with another, and were thrown away with the rest.
+            return Diagnosis::plain(self.protocol.one_read.clone());
+        }
+        if self.received().len() != self.lines.len() || self.received() != self.lines_as_bytes() {
+            return Diagnosis::plain(Hint::WrongRequests { chapter });
+        }
+        Diagnosis::plain(Hint::WrongOutput { chapter })
+    }
+
+    fn lines_as_bytes(&self) -> Vec<Vec<u8>> {
+        self.lines.iter().map(|l| l.as_bytes().to_vec()).collect()
+    }
+
+    /// A program the grader had to stop, by how far its conversation got.
+    fn stuck(&self, stuck: Stuck) -> Diagnosis {
+        let chapter = self.chapter();
+        let unit = self.protocol.unit;
+        let due = self.lines.len();
+        match stuck {
+            Stuck::NoWholeRequest => Diagnosis::because(
+                Hint::WrongRequests { chapter },
+                self.protocol.no_whole_request.to_string(),
+            ),
+            Stuck::SplitWrites { received, fastest } => Diagnosis::because(
+                Hint::SplitWrites { chapter },
+                format!(
+                    "the server had received {received} of {due} {unit}s, each at least {} ms \
+                     after the one before, when the grader stopped the program",
+                    fastest.as_millis()
+                ),
+            ),
+            Stuck::Midway { received } => Diagnosis::because(
+                Hint::Hung { chapter },
+                format!(
+                    "the server had received {received} of {due} {unit}s and answered each, \
+                     and then waited for the next"
+                ),
+            ),
+            Stuck::NoHalfClose => Diagnosis::because(
+                Hint::TcpNoHalfClose,
+                format!(
+                    "the server answered all {due} {unit}s and then waited for the program's \
+                     end of stream"
+                ),
+            ),
+            Stuck::NoDrain => Diagnosis::because(
+                Hint::Hung { chapter },
+                "the program half-closed, the server sent its last words and closed the \
+                 connection, and the program did not end"
+                    .to_string(),
+            ),
+        }
+    }
+
+    /// The server received every line, but each a delayed acknowledgement after the one before.
+    pub fn expect_at_once(&self) -> Result<(), Box<Failure>> {
+        let Some(fastest) = split_writes(&self.received_at()) else {
+            return Ok(());
+        };
+        let unit = self.protocol.unit;
+        Err(self.fail(
+            format!("each {unit} to reach the server at once (well under a millisecond here)"),
+            format!(
+                "the server received each {unit} at least {} ms after the one before ({:.1} s \
+                 for {} {unit}s)",
+                fastest.as_millis(),
+                self.outcome.elapsed.as_secs_f64(),
+                self.lines.len()
+            ),
+            Hint::SplitWrites {
+                chapter: self.chapter(),
+            },
+        ))
+    }
+
+    /// Nothing on standard output, exactly one line on standard error, exit status 1, in time.
+    /// `likely` names the scenario's own mistake for a symptom, where it has one.
+    pub fn expect_reported_error(
+        &self,
+        what: &str,
+        likely: impl Fn(Symptom) -> Option<Hint>,
+    ) -> Result<(), Box<Failure>> {
+        let outcome = self.outcome;
+        let chapter = self.chapter();
+        let stderr: Vec<String> = outcome.stderr.iter().map(|p| p.text.clone()).collect();
+        let stderr_lines = stderr.iter().filter(|l| !l.trim().is_empty()).count();
+        let hint = if let Some(hint) = general_hint(outcome, chapter) {
+            // Allocating what a lying peer announced can abort the program.
+            match hint {
+                Hint::Crashed { .. } => likely(Symptom::Crashed).or(Some(hint)),
+                _ => Some(hint),
+            }
+        } else if outcome.ending == Ending::StillRunning {
+            likely(Symptom::StillRunning).or(Some(Hint::Hung { chapter }))
+        } else if !outcome.stdout.is_empty() {
+            likely(Symptom::Printed).or(Some(Hint::MadeUpReplies { chapter }))
+        } else if outcome.ending != Ending::Exited(1) || stderr_lines != 1 {
+            Some(Hint::ErrorNotReported { chapter })
+        } else {
+            None
+        };
+        let Some(hint) = hint else {
+            return Ok(());
+        };
+        let mut actual = format!(
+            "{}; standard error: {}",
+            describe(outcome),
+            quote_lines(&stderr)
+        );
+        if let Some(why) = error_explained(outcome) {
+            actual.push_str("; ");
+            actual.push_str(&why);
+        }
+        Err(self.fail(
+            format!(
+                "{what}: nothing on standard output, exactly one line on standard error, exit \
+                 status 1"
+            ),
+            actual,
+            hint,
+        ))
+    }
+}
+
+/// The server's events once every connection it accepted is closed (or after a short while):
+/// the server's thread journals the end of a connection (an end of stream, or a reset) as it
+/// reads it, which may be just after the grader has seen the program exit.
+pub fn settled<E: ServerEvent>(journal: &Journal<E>) -> Vec<Stamped<E>> {
+    // The server closes within a millisecond of the program's end; this only bounds a wait for
+    // an event that has already happened.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    journal.wait_until(deadline, |events| {
+        events
+            .iter()
+            .filter(|a| matches!(a.event.seen(), Seen::Accepted(_)))
+            .all(|a| {
+                events.iter().any(|e| {
+                    e.event.conn() == a.event.conn() && matches!(e.event.seen(), Seen::Closed)
+                })
+            })
+    });
+    journal.snapshot()
+}

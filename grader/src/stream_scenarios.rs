@@ -1,0 +1,568 @@
+//! The scenarios every stream client shares (`tcp_client`, chapter 3; `framed_client`, chapter
+//! 5), each written once over [`crate::exchange`]: one plain conversation, lines that must leave
+//! at once, HOST as an IPv6 literal and as a name, a refused connection, several clients at once,
+//! a thousand lines looked at from outside, a person typing line by line, a reply that comes late,
+//! and the command line.
+
+use std::collections::BTreeSet;
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+use support::gate::Gate;
+use support::journal::Journal;
+use support::running::Running;
+
+use crate::exchange::{Conversation, Protocol, Seen, ServerEvent, ServerSetup, settled};
+use crate::failure::{Failure, describe};
+use crate::hint::{Chapter, Hint};
+use crate::inspect::SocketRow;
+use crate::program::{FINISH, Input, Outcome, Run, Subject};
+use crate::watch::{self, TwoLooks, finish_looking};
+use crate::words;
+
+/// How long the server holds its reply back in [`reply_comes_late`]: longer than a read timeout a
+/// program might set "so as not to wait for ever", short enough to grade quickly.
+pub const LATE_BY: Duration = Duration::from_secs(2);
+
+pub fn run_client(
+    subject: &Subject,
+    chapter: Chapter,
+    host: &str,
+    port: u16,
+    input: Input,
+) -> Result<Run, Box<Failure>> {
+    Run::start(subject, &[host.to_string(), port.to_string()], input).map_err(|e| {
+        Failure::setup(
+            chapter,
+            format!("could not start {}: {e}", subject.shown_as),
+        )
+    })
+}
+
+fn plain<E>(
+    protocol: &Protocol<E>,
+    bind: &str,
+    farewell: usize,
+) -> Result<Running<E>, Box<Failure>> {
+    (protocol.start)(&ServerSetup {
+        bind,
+        farewell,
+        holds: Vec::new(),
+    })
+}
+
+/// One client of `server` with `lines` fresh input lines, a whole conversation expected.
+pub fn converse<E: ServerEvent>(
+    protocol: &Protocol<E>,
+    subject: &Subject,
+    scenario: &str,
+    server: Running<E>,
+    (host, lines): (&str, usize),
+    finish: Duration,
+) -> Result<(), Box<Failure>> {
+    converse_on(
+        protocol,
+        subject,
+        scenario,
+        server,
+        (host, lines),
+        finish,
+        false,
+    )
+}
+
+fn converse_on<E: ServerEvent>(
+    protocol: &Protocol<E>,
+    subject: &Subject,
+    scenario: &str,
+    server: Running<E>,
+    (host, lines): (&str, usize),
+    finish: Duration,
+    about_the_address: bool,
+) -> Result<(), Box<Failure>> {
+    let lines = words::lines(lines);
+    let port = server.local_addr().port();
+    let run = run_client(
+        subject,
+        protocol.chapter,
+        host,
+        port,
+        Input::Lines(lines.clone()),
+    )?;
+    let (outcome, seen) = finish_looking(run, Instant::now() + finish);
+    let events = settled(server.journal());
+    let mut conversation = Conversation::new(protocol, scenario, &outcome, &events, &lines, None);
+    conversation.seen = seen;
+    conversation.about_the_address = about_the_address;
+    conversation.expect_success()
+}
+
+/// 20 lines; each must reach the server at once, not a delayed acknowledgement after the last.
+pub fn each_line_leaves_at_once<E: ServerEvent>(
+    protocol: &Protocol<E>,
+    subject: &Subject,
+) -> Result<(), Box<Failure>> {
+    const LINES: usize = 20;
+    let unit = protocol.unit;
+    let scenario = format!(
+        "the program sends {LINES} lines; the server answers each {unit} as soon as it is whole"
+    );
+    let lines = words::lines(LINES);
+    let server = plain(protocol, "127.0.0.1:0", 1)?;
+    let port = server.local_addr().port();
+    let run = run_client(
+        subject,
+        protocol.chapter,
+        "127.0.0.1",
+        port,
+        Input::Lines(lines.clone()),
+    )?;
+    let (outcome, seen) = finish_looking(run, Instant::now() + FINISH);
+    let events = settled(server.journal());
+    let mut conversation = Conversation::new(protocol, &scenario, &outcome, &events, &lines, None);
+    conversation.seen = seen;
+    conversation.expect_success()?;
+    conversation.expect_at_once()
+}
+
+pub fn server_on_ipv6<E: ServerEvent>(
+    protocol: &Protocol<E>,
+    subject: &Subject,
+) -> Result<(), Box<Failure>> {
+    let server = plain(protocol, "[::1]:0", 1)?;
+    converse_on(
+        protocol,
+        subject,
+        "the server listens on the IPv6 loopback address ::1 only, and the program is given \
+         HOST = ::1",
+        server,
+        ("::1", 2),
+        FINISH,
+        true,
+    )
+}
+
+/// HOST = `localhost`, and the server listens on the last of its addresses only: a program that
+/// tries only the first fails wherever `localhost` has two (::1 and 127.0.0.1).
+pub fn server_by_name<E: ServerEvent>(
+    protocol: &Protocol<E>,
+    subject: &Subject,
+) -> Result<(), Box<Failure>> {
+    let addresses: Vec<SocketAddr> = ("localhost", 0)
+        .to_socket_addrs()
+        .map_err(|e| Failure::setup(protocol.chapter, format!("cannot resolve localhost: {e}")))?
+        .collect();
+    let Some(last) = addresses.last() else {
+        return Err(Failure::setup(
+            protocol.chapter,
+            "localhost has no address".into(),
+        ));
+    };
+    let shown: Vec<String> = addresses.iter().map(|a| a.ip().to_string()).collect();
+    let scenario = format!(
+        "the program is given HOST = localhost, a name whose addresses here are, in order, {}; \
+         the server listens on the last of them only ({})",
+        shown.join(", "),
+        last.ip()
+    );
+    let server = plain(protocol, &SocketAddr::new(last.ip(), 0).to_string(), 1)?;
+    converse_on(
+        protocol,
+        subject,
+        &scenario,
+        server,
+        ("localhost", 2),
+        FINISH,
+        true,
+    )
+}
+
+pub fn connection_refused<E: ServerEvent>(
+    protocol: &Protocol<E>,
+    subject: &Subject,
+) -> Result<(), Box<Failure>> {
+    let scenario = "nothing listens on the port the program is given, so the connection is refused";
+    // A port that was free a moment ago: listen, note it, close.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| {
+            Failure::setup(
+                protocol.chapter,
+                format!("could not find a free TCP port: {e}"),
+            )
+        })?
+        .port();
+    let lines = words::lines(1);
+    let run = run_client(
+        subject,
+        protocol.chapter,
+        "127.0.0.1",
+        port,
+        Input::Lines(lines.clone()),
+    )?;
+    let outcome = run.finish(Instant::now() + FINISH);
+    Conversation::new(protocol, scenario, &outcome, &[], &lines, None)
+        .expect_reported_error("the program to say that it could not connect", |_| None)
+}
+
+/// The server reads the first request and closes the connection without a reply (it stops: a
+/// shutdown of both directions, then a close).
+pub fn server_closes_before_replying<E: ServerEvent>(
+    protocol: &Protocol<E>,
+    subject: &Subject,
+) -> Result<(), Box<Failure>> {
+    let scenario = format!(
+        "the server reads the program's first {} and closes the connection without replying",
+        protocol.unit
+    );
+    let gate = Gate::new();
+    let server = (protocol.start)(&ServerSetup {
+        bind: "127.0.0.1:0",
+        farewell: 1,
+        holds: vec![(1, gate)],
+    })?;
+    let journal = server.journal().clone();
+    let lines = words::lines(2);
+    let port = server.local_addr().port();
+    let mut run = run_client(
+        subject,
+        protocol.chapter,
+        "127.0.0.1",
+        port,
+        Input::Lines(lines.clone()),
+    )?;
+    wait_for_holds(std::slice::from_mut(&mut run), &journal, 1);
+    // Stopping opens the gate but sends nothing: the held reply is dropped.
+    server.stop();
+    let outcome = run.finish(Instant::now() + FINISH);
+    let events = journal.snapshot();
+    Conversation::new(protocol, &scenario, &outcome, &events, &lines, None).expect_reported_error(
+        "the program to say that the server closed before replying",
+        |_| None,
+    )
+}
+
+/// Waits until the journal shows `count` replies held, or every program that has not got there
+/// has exited, or [`FINISH`]. Whether they all got there.
+fn wait_for_holds<E: ServerEvent>(runs: &mut [Run], journal: &Journal<E>, count: usize) -> bool {
+    const SLICE: Duration = Duration::from_millis(50);
+    let deadline = Instant::now() + FINISH;
+    let holding = |events: &[support::journal::Stamped<E>]| {
+        events
+            .iter()
+            .filter(|e| matches!(e.event.seen(), Seen::Holding(_)))
+            .count()
+    };
+    loop {
+        let until = deadline.min(Instant::now() + SLICE);
+        if journal.wait_until(until, |events| holding(events) >= count) {
+            return true;
+        }
+        let exited = runs
+            .iter_mut()
+            .filter_map(|r| r.wait_exit(Instant::now()))
+            .count();
+        if Instant::now() >= deadline || holding(&journal.snapshot()) + exited >= count {
+            return false;
+        }
+    }
+}
+
+/// The local addresses of a program's TCP connections to `port`, while it runs.
+fn connections_to(run: &Run, port: u16) -> BTreeSet<SocketAddr> {
+    watch::sockets_of(run.pid())
+        .map(|rows| {
+            rows.iter()
+                .filter(|r| {
+                    r.proto.starts_with("tcp") && r.remote.is_some_and(|a| a.port() == port)
+                })
+                .map(|r| r.local)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Several copies at once: the server holds its reply to each one's first request until all are
+/// connected, so that all conversations are open together. Each connection is told to its
+/// program by the program's own socket (the server's peer is the program's local address), so
+/// that malformed requests are still put to the program that sent them.
+pub fn several_clients_at_once<E: ServerEvent>(
+    protocol: &Protocol<E>,
+    subject: &Subject,
+    clients: usize,
+) -> Result<(), Box<Failure>> {
+    let scenario = format!(
+        "{clients} copies of the program talk to one server at the same time, 3 lines each; the \
+         server holds its reply to each one's first {} until all {clients} are connected",
+        protocol.unit
+    );
+    let gate = Gate::new();
+    let server = (protocol.start)(&ServerSetup {
+        bind: "127.0.0.1:0",
+        farewell: 2,
+        holds: vec![(1, gate.clone())],
+    })?;
+    let port = server.local_addr().port();
+    let inputs: Vec<Vec<String>> = (0..clients).map(|_| words::lines(3)).collect();
+    let mut runs = inputs
+        .iter()
+        .map(|lines| {
+            run_client(
+                subject,
+                protocol.chapter,
+                "127.0.0.1",
+                port,
+                Input::Lines(lines.clone()),
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    wait_for_holds(&mut runs, server.journal(), clients);
+    let owned: Vec<BTreeSet<SocketAddr>> = runs.iter().map(|r| connections_to(r, port)).collect();
+    gate.open();
+    let deadline = Instant::now() + FINISH;
+    let outcomes: Vec<Outcome> = runs.into_iter().map(|run| run.finish(deadline)).collect();
+    let events = settled(server.journal());
+    let owners = owners_of_connections(&events, &owned, &inputs);
+    for (i, (outcome, lines)) in outcomes.iter().zip(&inputs).enumerate() {
+        let conns: Vec<u64> = owners
+            .iter()
+            .filter(|(_, owner)| *owner == i)
+            .map(|(conn, _)| *conn)
+            .collect();
+        Conversation::new(protocol, &scenario, outcome, &events, lines, Some(&conns))
+            .expect_success()?;
+    }
+    Ok(())
+}
+
+/// Which program (by index) each connection belongs to: by the program's own local address
+/// where the grader saw it, else by the requests it carried, else the one connection left to the
+/// one program left.
+fn owners_of_connections<E: ServerEvent>(
+    events: &[support::journal::Stamped<E>],
+    owned: &[BTreeSet<SocketAddr>],
+    inputs: &[Vec<String>],
+) -> Vec<(u64, usize)> {
+    let mut owners = Vec::new();
+    let mut unknown = Vec::new();
+    for e in events {
+        let Seen::Accepted(peer) = e.event.seen() else {
+            continue;
+        };
+        let conn = e.event.conn();
+        let carried = |lines: &Vec<String>| {
+            events.iter().any(|r| {
+                r.event.conn() == conn
+                    && matches!(r.event.seen(), Seen::Received(b) if lines.iter().any(|l| l.as_bytes() == b))
+            })
+        };
+        match owned.iter().position(|addrs| addrs.contains(&peer)) {
+            Some(i) => owners.push((conn, i)),
+            None => match inputs.iter().position(carried) {
+                Some(i) => owners.push((conn, i)),
+                None => unknown.push(conn),
+            },
+        }
+    }
+    let programs_left: Vec<usize> = (0..inputs.len())
+        .filter(|i| !owners.iter().any(|(_, o)| o == i))
+        .collect();
+    if let ([conn], [program]) = (unknown.as_slice(), programs_left.as_slice()) {
+        owners.push((*conn, *program));
+    }
+    owners
+}
+
+/// 1000 lines. The server holds its reply to line 10 back while the grader looks at the
+/// program's sockets and counts its descriptors, and again at line 1000: the count must not have
+/// grown, and the one socket must be the connection to the server. Nothing waits per line: the
+/// grader waits only for the two holds.
+pub fn one_socket_and_no_leak<E: ServerEvent>(
+    protocol: &Protocol<E>,
+    subject: &Subject,
+) -> Result<(), Box<Failure>> {
+    const LINES: u64 = 1000;
+    const FIRST: u64 = 10;
+    let chapter = protocol.chapter;
+    let scenario = format!(
+        "the program sends {LINES} lines; the server holds its reply to line {FIRST} and to line \
+         {LINES} back while the grader looks at the program's sockets and descriptors"
+    );
+    let (early, late) = (Gate::new(), Gate::new());
+    let server = (protocol.start)(&ServerSetup {
+        bind: "127.0.0.1:0",
+        farewell: 1,
+        holds: vec![(FIRST, early.clone()), (LINES, late.clone())],
+    })?;
+    let port = server.local_addr().port();
+    let lines: Vec<String> = (1..=LINES)
+        .map(|i| format!("line {i} {}", words::token(4)))
+        .collect();
+    let mut run = run_client(
+        subject,
+        chapter,
+        "127.0.0.1",
+        port,
+        Input::Lines(lines.clone()),
+    )?;
+    let holding = |seq: u64| move |e: &E| matches!(e.seen(), Seen::Holding(s) if s == seq);
+    let looks = watch::look_at_two_holds(
+        &mut run,
+        server.journal(),
+        (holding(FIRST), &early),
+        (holding(LINES), &late),
+    );
+    let (outcome, seen_at_end) = finish_looking(run, Instant::now() + FINISH);
+    let events = settled(server.journal());
+    let mut conversation = Conversation::new(protocol, &scenario, &outcome, &events, &lines, None);
+    conversation.seen = seen_at_end;
+    let (first, last) = match looks {
+        TwoLooks::Seen { first, last } => (first, last),
+        // It never got that far: how far it got says why.
+        TwoLooks::NotReached => return conversation.expect_success(),
+        TwoLooks::Hidden(hidden) => {
+            let f = watch::hidden_failure(&hidden, chapter);
+            return Err(conversation.fail(f.expected, f.actual, f.hint));
+        }
+    };
+    let looked = watch::looks_shown(
+        &format!("at line {FIRST}"),
+        &first,
+        &format!("at line {LINES}"),
+        &last,
+    );
+    conversation.seen = Some(match conversation.seen.take() {
+        Some(at_end) => format!("{looked}\n  {at_end}"),
+        None => looked,
+    });
+    // A program that has sent everything and half-closed waits for its replies in FIN-WAIT-2 (the
+    // server's kernel acknowledged the FIN; the server has not closed yet): that is right too.
+    let right = |r: &SocketRow| {
+        r.proto.starts_with("tcp")
+            && matches!(r.state, "ESTAB" | "FIN-WAIT-1" | "FIN-WAIT-2")
+            && r.remote.is_some_and(|a| a.port() == port)
+    };
+    let socket_words = format!(
+        "a TCP connection (ESTAB, or FIN-WAIT-2 once it has half-closed) to the server's port {port}"
+    );
+    if let Err(f) = watch::judge_client_looks(
+        (&first, &last),
+        (FIRST, LINES),
+        right,
+        &socket_words,
+        chapter,
+    ) {
+        return Err(conversation.fail(f.expected, f.actual, f.hint));
+    }
+    conversation.expect_success()
+}
+
+/// A person at a terminal: each line is typed only once the reply to the one before has been
+/// printed.
+pub fn replies_before_the_next_line<E: ServerEvent>(
+    protocol: &Protocol<E>,
+    subject: &Subject,
+) -> Result<(), Box<Failure>> {
+    let chapter = protocol.chapter;
+    let scenario = "standard input stays open, and each line is written to it only once the reply \
+                    to the line before has been printed, as a person at a terminal types";
+    let lines = words::lines(3);
+    let server = plain(protocol, "127.0.0.1:0", 2)?;
+    let port = server.local_addr().port();
+    let mut run = run_client(subject, chapter, "127.0.0.1", port, Input::Open)?;
+    let stepped = run.send_lines_in_step(&lines, 1, FINISH);
+    // Where it waits, when a reply did not come: for more input, the reply still unprinted.
+    let reads_ahead = match stepped {
+        Err(_) => watch::reads_standard_input(run.pid()).unwrap_or(false),
+        Ok(()) => false,
+    };
+    run.close_stdin();
+    let (outcome, seen) = finish_looking(run, Instant::now() + FINISH);
+    let events = settled(server.journal());
+    let given = &outcome.stdin;
+    let mut conversation = Conversation::new(protocol, scenario, &outcome, &events, given, None);
+    conversation.seen = seen;
+    if let (Err(k), true) = (stepped, reads_ahead) {
+        return Err(conversation.fail(
+            format!(
+                "the reply to line {} printed before the program reads line {}",
+                k + 1,
+                k + 2
+            ),
+            format!(
+                "after line {} it printed nothing within {} s, and waited to read more \
+                 standard input; then, once its input ended: {}",
+                k + 1,
+                FINISH.as_secs(),
+                describe(&outcome)
+            ),
+            Hint::NotInteractive { chapter },
+        ));
+    }
+    conversation.expect_success()?;
+    match stepped {
+        Ok(()) => Ok(()),
+        // It printed the reply late, but not for want of input.
+        Err(k) => Err(conversation.fail(
+            format!("the reply to line {} printed as soon as it has come", k + 1),
+            format!(
+                "nothing printed within {} s of line {}",
+                FINISH.as_secs(),
+                k + 1
+            ),
+            Hint::NotInteractive { chapter },
+        )),
+    }
+}
+
+/// The server answers the first line only after [`LATE_BY`]: a program must wait for it, and
+/// print nothing in the meantime.
+pub fn reply_comes_late<E: ServerEvent>(
+    protocol: &Protocol<E>,
+    subject: &Subject,
+) -> Result<(), Box<Failure>> {
+    let scenario = format!(
+        "the server holds its reply to the first {} back for {} s, then answers as usual",
+        protocol.unit,
+        LATE_BY.as_secs()
+    );
+    let gate = Gate::new();
+    let server = (protocol.start)(&ServerSetup {
+        bind: "127.0.0.1:0",
+        farewell: 1,
+        holds: vec![(1, gate.clone())],
+    })?;
+    let lines = words::lines(2);
+    let port = server.local_addr().port();
+    let mut run = run_client(
+        subject,
+        protocol.chapter,
+        "127.0.0.1",
+        port,
+        Input::Lines(lines.clone()),
+    )?;
+    if wait_for_holds(std::slice::from_mut(&mut run), server.journal(), 1) {
+        // The delay is the scenario; a program that gives up ends it early.
+        run.wait_exit(Instant::now() + LATE_BY);
+    }
+    gate.open();
+    let (outcome, seen) = finish_looking(run, Instant::now() + FINISH);
+    let events = settled(server.journal());
+    let mut conversation = Conversation::new(protocol, &scenario, &outcome, &events, &lines, None);
+    conversation.seen = seen;
+    conversation.expect_success()
+}
+
+/// The contract's wrong command lines: none, a PORT that is no port, one argument too many.
+pub fn usage_errors(subject: &Subject, chapter: Chapter) -> Result<(), Box<Failure>> {
+    crate::usage::check(
+        subject,
+        chapter,
+        &[
+            &[],
+            &["127.0.0.1", "http"],
+            &["127.0.0.1", "0"],
+            &["127.0.0.1", "7000", "extra"],
+        ],
+    )
+}
