@@ -35,6 +35,8 @@ pub struct Progress {
     pub received_at: Vec<Instant>,
     /// The replies the server sent to those requests.
     pub answered: usize,
+    /// The replies the program printed.
+    pub printed: usize,
     /// The server read the program's end of stream (its half-close) while the program ran.
     pub half_closed: bool,
     pub ending: Ending,
@@ -52,6 +54,9 @@ pub enum Stuck {
     SplitWrites { received: usize, fastest: Duration },
     /// It stopped sending after `received` requests, for no reason the server can see.
     Midway { received: usize },
+    /// Every request was answered, and the program did not print every reply: it waits for
+    /// something else than a reply.
+    RepliesUnprinted { printed: usize },
     /// Every request was answered, and the server never read an end of stream.
     NoHalfClose,
     /// It half-closed, the server said its last words and closed, and the program did not end.
@@ -100,6 +105,11 @@ impl Progress {
         }
         if self.answered < self.due {
             return Some(Stuck::Midway { received });
+        }
+        if self.printed < self.due {
+            return Some(Stuck::RepliesUnprinted {
+                printed: self.printed,
+            });
         }
         Some(if self.half_closed {
             Stuck::NoDrain
@@ -188,6 +198,7 @@ mod tests {
             due: 30,
             received_at: paced(received),
             answered,
+            printed: answered,
             half_closed,
             ending: Ending::StillRunning,
         };
@@ -209,6 +220,14 @@ mod tests {
             Some(Stuck::NoHalfClose)
         );
         assert_eq!(progress(&[0; 29], 30, true).stuck(), Some(Stuck::NoDrain));
+        let unprinted = Progress {
+            printed: 1,
+            ..progress(&[0; 29], 30, false)
+        };
+        assert_eq!(
+            unprinted.stuck(),
+            Some(Stuck::RepliesUnprinted { printed: 1 })
+        );
         let ended = Progress {
             ending: Ending::Exited(0),
             ..progress(&[0; 29], 30, true)

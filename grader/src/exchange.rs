@@ -166,22 +166,23 @@ impl<'a, E: ServerEvent> Conversation<'a, E> {
             .collect()
     }
 
+    /// The whole requests the server received while the program ran: once it has ended, the
+    /// server takes what was left of an unfinished line as a line.
     pub fn received(&self) -> Vec<Vec<u8>> {
-        self.events
-            .iter()
-            .filter_map(|e| match e.event.seen() {
-                Seen::Received(bytes) => Some(bytes.to_vec()),
-                _ => None,
-            })
+        self.received_stamped()
+            .map(|(_, bytes)| bytes.to_vec())
             .collect()
     }
 
     fn received_at(&self) -> Vec<Instant> {
-        self.events
-            .iter()
-            .filter(|e| matches!(e.event.seen(), Seen::Received(_)))
-            .map(|e| e.at)
-            .collect()
+        self.received_stamped().map(|(at, _)| at).collect()
+    }
+
+    fn received_stamped(&self) -> impl Iterator<Item = (Instant, &[u8])> {
+        self.events.iter().filter_map(|e| match e.event.seen() {
+            Seen::Received(bytes) if e.at < self.outcome.ended_at() => Some((e.at, bytes)),
+            _ => None,
+        })
     }
 
     pub fn any(&self, want: impl Fn(&E) -> bool) -> bool {
@@ -202,11 +203,30 @@ impl<'a, E: ServerEvent> Conversation<'a, E> {
             .any(|e| matches!(e.event.seen(), Seen::Reset) && self.outcome.reset_itself(e.at))
     }
 
+    /// A reset instead of an end of stream: the program aborted the connection (SO_LINGER 0, or
+    /// a close with unread bytes). A reset after an end of stream is the server writing its last
+    /// words to a program that had already gone.
+    pub fn aborted(&self) -> bool {
+        self.reset() && !self.any(|e| matches!(e.seen(), Seen::EndOfStream))
+    }
+
+    /// Whether the program stayed to the end of the conversation: it half-closed, and the
+    /// server closed in order while the program still ran.
+    fn read_to_the_close(&self) -> bool {
+        self.half_closed()
+            && !self.reset()
+            && self
+                .events
+                .iter()
+                .any(|e| matches!(e.event.seen(), Seen::Closed) && e.at < self.outcome.ended_at())
+    }
+
     pub fn progress(&self) -> Progress {
         Progress {
             due: self.lines.len(),
             received_at: self.received_at(),
             answered: self.sent().len().min(self.lines.len()),
+            printed: self.outcome.stdout.len(),
             half_closed: self.half_closed(),
             ending: self.outcome.ending,
         }
@@ -221,6 +241,9 @@ impl<'a, E: ServerEvent> Conversation<'a, E> {
                 Seen::EndOfStream if !self.outcome.half_closed_itself(e.at) => {
                     "read end of stream: the program had ended, and its socket closed with it"
                         .to_string()
+                }
+                Seen::Received(_) if e.at >= self.outcome.ended_at() => {
+                    format!("{} (what was left when the stream ended)", e.event.shown())
                 }
                 _ => e.event.shown(),
             };
@@ -264,14 +287,20 @@ impl<'a, E: ServerEvent> Conversation<'a, E> {
             self.protocol.unit,
             quote_lines(&sent)
         );
+        let received = self.received();
         let mut actual = format!(
             "{}, on which the server received {}; {}",
             plural(self.conns.len(), "connection", "connections"),
-            quote_lines(&self.received()),
+            self.counted(&received),
             describe(self.outcome)
         );
-        if self.reset() {
-            actual.push_str("; the server read a reset (RST)");
+        if self.aborted() {
+            actual.push_str("; the server read a reset (RST) instead of an end of stream");
+        } else if self.reset() {
+            actual.push_str(
+                "; the server read an end of stream, then a reset (RST) when it wrote its last \
+                 words to a program that had closed its socket",
+            );
         } else if !self.half_closed() && !self.conns.is_empty() {
             actual.push_str("; the server read no end of stream while the program ran");
         }
@@ -313,9 +342,19 @@ impl<'a, E: ServerEvent> Conversation<'a, E> {
         if let Some(diagnosis) = (self.protocol.particular)(self) {
             return diagnosis;
         }
-        let fragment = |p: &String| {
-            !sent.contains(p) && !p.is_empty() && sent.iter().any(|s| s.contains(p.as_str()))
-        };
+        let unsent_empty = |p: &&String| p.is_empty() && !sent.contains(p);
+        if printed.iter().any(|p| unsent_empty(&p)) {
+            let without: Vec<&String> = printed.iter().filter(|p| !unsent_empty(p)).collect();
+            if without.iter().copied().eq(sent.iter()) {
+                return Diagnosis::because(
+                    Hint::WrongOutput { chapter },
+                    "every reply is there, and empty lines besides: one newline per reply".into(),
+                );
+            }
+        }
+        // A piece of a reply (an empty piece too: a read that got only a newline or a header).
+        let fragment =
+            |p: &String| !sent.contains(p) && sent.iter().any(|s| s.contains(p.as_str()));
         if printed.iter().any(fragment) {
             return Diagnosis::plain(self.protocol.one_read.clone());
         }
@@ -331,16 +370,19 @@ impl<'a, E: ServerEvent> Conversation<'a, E> {
                 why: explained,
             };
         }
-        if self.reset() {
-            // It ended the connection, but with an abort instead of an end of stream.
+        if self.aborted() {
             return Diagnosis::plain(Hint::TcpReset);
         }
         let missing = sent.iter().any(|s| !printed.contains(s));
-        if missing && sent.starts_with(&printed) {
+        // None of the last words printed: it left at the end of its input. Some: it left before
+        // the server closed, unless it stayed to the close.
+        let left = printed.len() <= self.lines.len() || !self.read_to_the_close();
+        if missing && sent.starts_with(&printed) && left {
             return Diagnosis::plain(Hint::TcpLeftEarly);
         }
         if missing {
-            // Replies that came in one read with another, and were thrown away with the rest.
+            // It read until the server closed, and still lost replies: ones that came in one
+            // read with another, and were thrown away with the rest of it.
             return Diagnosis::plain(self.protocol.one_read.clone());
         }
         if self.received().len() != self.lines.len() || self.received() != self.lines_as_bytes() {
@@ -351,6 +393,19 @@ impl<'a, E: ServerEvent> Conversation<'a, E> {
 
     fn lines_as_bytes(&self) -> Vec<Vec<u8>> {
         self.lines.iter().map(|l| l.as_bytes().to_vec()).collect()
+    }
+
+    /// "3 frames: "a", "b", "c"", in this exercise's unit.
+    fn counted(&self, requests: &[Vec<u8>]) -> String {
+        let unit = self.protocol.unit;
+        let listed = quote_lines(requests);
+        match listed.split_once(": ") {
+            Some((_, list)) => format!(
+                "{}: {list}",
+                plural(requests.len(), unit, &format!("{unit}s"))
+            ),
+            None => format!("no {unit}"),
+        }
     }
 
     /// A program the grader had to stop, by how far its conversation got.
@@ -374,8 +429,16 @@ impl<'a, E: ServerEvent> Conversation<'a, E> {
             Stuck::Midway { received } => Diagnosis::because(
                 Hint::Hung { chapter },
                 format!(
-                    "the server had received {received} of {due} {unit}s and answered each, \
-                     and then waited for the next"
+                    "the server had received {received} of {due} {unit}s and sent {}, and \
+                     waited for the next {unit} when the grader stopped the program",
+                    plural(self.progress().answered, "reply", "replies")
+                ),
+            ),
+            Stuck::RepliesUnprinted { printed } => Diagnosis::because(
+                Hint::Hung { chapter },
+                format!(
+                    "the server answered all {due} {unit}s, and the program printed {printed} of \
+                     the replies, and then waited"
                 ),
             ),
             Stuck::NoHalfClose => Diagnosis::because(

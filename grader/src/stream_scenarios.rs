@@ -245,6 +245,16 @@ pub fn server_closes_before_replying<E: ServerEvent>(
 /// Waits until the journal shows `count` replies held, or every program that has not got there
 /// has exited, or [`FINISH`]. Whether they all got there.
 fn wait_for_holds<E: ServerEvent>(runs: &mut [Run], journal: &Journal<E>, count: usize) -> bool {
+    wait_for_holds_seeing(runs, journal, count, |_| {})
+}
+
+/// As [`wait_for_holds`], calling `look` on the programs between two waits.
+fn wait_for_holds_seeing<E: ServerEvent>(
+    runs: &mut [Run],
+    journal: &Journal<E>,
+    count: usize,
+    mut look: impl FnMut(&[Run]),
+) -> bool {
     const SLICE: Duration = Duration::from_millis(50);
     let deadline = Instant::now() + FINISH;
     let holding = |events: &[support::journal::Stamped<E>]| {
@@ -258,6 +268,7 @@ fn wait_for_holds<E: ServerEvent>(runs: &mut [Run], journal: &Journal<E>, count:
         if journal.wait_until(until, |events| holding(events) >= count) {
             return true;
         }
+        look(runs);
         let exited = runs
             .iter_mut()
             .filter_map(|r| r.wait_exit(Instant::now()))
@@ -316,8 +327,16 @@ pub fn several_clients_at_once<E: ServerEvent>(
             )
         })
         .collect::<Result<Vec<_>, _>>()?;
-    wait_for_holds(&mut runs, server.journal(), clients);
-    let owned: Vec<BTreeSet<SocketAddr>> = runs.iter().map(|r| connections_to(r, port)).collect();
+    // Each program's connections, looked at while it waits (a program that fails fast may be
+    // gone by the time all are connected).
+    let mut owned: Vec<BTreeSet<SocketAddr>> = vec![BTreeSet::new(); clients];
+    let mut see = |runs: &[Run]| {
+        for (i, run) in runs.iter().enumerate() {
+            owned[i].extend(connections_to(run, port));
+        }
+    };
+    wait_for_holds_seeing(&mut runs, server.journal(), clients, &mut see);
+    see(&runs);
     gate.open();
     let deadline = Instant::now() + FINISH;
     let outcomes: Vec<Outcome> = runs.into_iter().map(|run| run.finish(deadline)).collect();
@@ -336,8 +355,7 @@ pub fn several_clients_at_once<E: ServerEvent>(
 }
 
 /// Which program (by index) each connection belongs to: by the program's own local address
-/// where the grader saw it, else by the requests it carried, else the one connection left to the
-/// one program left.
+/// where the grader saw it, else by the requests it carried, else in the order left.
 fn owners_of_connections<E: ServerEvent>(
     events: &[support::journal::Stamped<E>],
     owned: &[BTreeSet<SocketAddr>],
@@ -364,12 +382,11 @@ fn owners_of_connections<E: ServerEvent>(
             },
         }
     }
-    let programs_left: Vec<usize> = (0..inputs.len())
-        .filter(|i| !owners.iter().any(|(_, o)| o == i))
-        .collect();
-    if let ([conn], [program]) = (unknown.as_slice(), programs_left.as_slice()) {
-        owners.push((*conn, *program));
-    }
+    // The rest in order: the programs run the same code, so a connection put to the wrong one
+    // of them shows the same mistake, with other input lines.
+    let programs_left = (0..inputs.len()).filter(|i| !owners.iter().any(|(_, o)| o == i));
+    let paired: Vec<(u64, usize)> = unknown.into_iter().zip(programs_left).collect();
+    owners.extend(paired);
     owners
 }
 
@@ -485,7 +502,7 @@ pub fn replies_before_the_next_line<E: ServerEvent>(
     if let (Err(k), true) = (stepped, reads_ahead) {
         return Err(conversation.fail(
             format!(
-                "the reply to line {} printed before the program reads line {}",
+                "the reply to line {} printed before the program waits for line {}",
                 k + 1,
                 k + 2
             ),
