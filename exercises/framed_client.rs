@@ -40,14 +40,20 @@
 // ANCHOR_END: contract
 
 use std::io::{self, BufRead, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 
 // The tools for the TODOs.
 #[allow(unused_imports)]
-use std::{io::Read, net::Shutdown};
+use {
+    anyhow::anyhow,
+    std::{
+        io::Read,
+        net::{Shutdown, ToSocketAddrs},
+    },
+};
 
 const USAGE: &str = "usage: framed_client HOST PORT";
 /// The longest payload we accept. A peer can announce up to 4 GiB in 4 bytes; we do not let it
@@ -102,21 +108,12 @@ fn run(host: &str, port: u16) -> Result<()> {
 }
 
 /// Connects to the server, trying each of HOST's addresses in turn (as in chapter 3).
+#[allow(unused_variables)]
 fn connect(host: &str, port: u16) -> Result<TcpStream> {
-    let addresses: Vec<SocketAddr> = (host, port)
-        .to_socket_addrs()
-        .with_context(|| format!("cannot resolve {host}"))?
-        .collect();
-    let mut last_error = anyhow!("{host} has no address");
-    for address in addresses {
-        match TcpStream::connect(address) {
-            Ok(stream) => return Ok(stream),
-            Err(e) => {
-                last_error = anyhow::Error::new(e).context(format!("cannot connect to {address}"))
-            }
-        }
-    }
-    Err(last_error)
+    // TODO: As in chapter 3's `tcp_client` (you may copy yours): resolve `host` and `port` with
+    // `ToSocketAddrs` and connect to each address in turn until one accepts; when none does, fail
+    // with the last error ("cannot connect to ADDRESS"). Chapter 3, section "connect".
+    todo!("connect to HOST PORT")
 }
 
 // ANCHOR: send_frame

@@ -227,7 +227,14 @@ impl<'a, E: ServerEvent> Conversation<'a, E> {
         Progress {
             due: self.lines.len(),
             received_at: self.received_at(),
-            answered: self.sent().len().min(self.lines.len()),
+            answered: self
+                .events
+                .iter()
+                .filter(|e| {
+                    matches!(e.event.seen(), Seen::Sent(_)) && e.at < self.outcome.ended_at()
+                })
+                .count()
+                .min(self.lines.len()),
             printed: self.outcome.stdout.len(),
             half_closed: self.half_closed(),
             ending: self.outcome.ending,

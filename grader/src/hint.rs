@@ -118,14 +118,14 @@ pub enum Hint {
     /// Took whatever one read returned as one reply.
     TcpOneReadOneMessage,
     /// Opened more than one connection.
-    TcpConnectionPerLine,
+    TcpConnectionPerLine { chapter: Chapter },
     /// Never shut down its sending side, so the server never saw the end of input.
-    TcpNoHalfClose,
+    TcpNoHalfClose { chapter: Chapter },
     /// Left before the server had closed, missing what it sent after the half-close.
-    TcpLeftEarly,
+    TcpLeftEarly { chapter: Chapter },
     /// Ended its connection with a reset (SO_LINGER 0, or closing with unread data) instead of a
     /// half-close: the server read an error, not an end of stream.
-    TcpReset,
+    TcpReset { chapter: Chapter },
 
     // Daemons
     /// Took EPERM from `kill(pid, 0)` for "no such process".
@@ -210,6 +210,10 @@ impl Hint {
             | UsageNotReported { chapter }
             | NotInteractive { chapter }
             | SplitWrites { chapter }
+            | TcpConnectionPerLine { chapter }
+            | TcpNoHalfClose { chapter }
+            | TcpLeftEarly { chapter }
+            | TcpReset { chapter }
             | DescriptorLeak { chapter }
             | SocketsHeld { chapter }
             | Uninspectable { chapter } => *chapter,
@@ -218,8 +222,7 @@ impl Hint {
             }
             UdpNoRetry | UdpTooManyTries | UdpNoTimeout | UdpFixedPort | UdpAcceptsStrangers
             | UdpTruncated | UdpManySockets => CH_UDP,
-            TcpOneReadOneMessage | TcpConnectionPerLine | TcpNoHalfClose | TcpLeftEarly
-            | TcpReset => CH_TCP,
+            TcpOneReadOneMessage => CH_TCP,
             DaemonEpermMeansAlive
             | DaemonConnectProvesNothing
             | DaemonAliveIsNotListening
@@ -333,14 +336,14 @@ impl Hint {
                 line, or several. Read until the newline (e.g. BufReader::read_line), never take \
                 one read as one message"
                 .into(),
-            TcpConnectionPerLine => "connect once and send every line over that one connection: \
+            TcpConnectionPerLine { .. } => "connect once and send every line over that one connection: \
                 the server keeps one conversation per connection"
                 .into(),
-            TcpNoHalfClose => "at the end of input, shut down the sending side \
+            TcpNoHalfClose { .. } => "at the end of input, shut down the sending side \
                 (`stream.shutdown(Shutdown::Write)`): that is how the server learns there is \
                 nothing more to come, and only then does it send its last lines and close"
                 .into(),
-            TcpReset => "the server read a reset (RST), not an end of stream: the connection was \
+            TcpReset { .. } => "the server read a reset (RST), not an end of stream: the connection was \
                 aborted, and whatever was still on its way in either direction is lost. That is \
                 what closing with SO_LINGER set to 0 does (or closing with unread bytes in the \
                 receive buffer). At the end of input, half-close (`shutdown(Shutdown::Write)`), \
@@ -370,7 +373,7 @@ impl Hint {
                 steps in order (the file, the process, the port, the owner of the port) and print \
                 exactly one of the contract's lines"
                 .into(),
-            TcpLeftEarly => "after the half-close, keep reading and printing until read returns 0 \
+            TcpLeftEarly { .. } => "after the half-close, keep reading and printing until read returns 0 \
                 (the server closed): the server sends its last lines only after it has seen your \
                 end of input"
                 .into(),
@@ -513,10 +516,13 @@ pub const SECTIONS: &[(&str, u8, &str)] = &[
     ("SplitWrites", 3, "One write per message"),
     ("SplitWrites", 5, "A length prefix"),
     ("TcpOneReadOneMessage", 0, "recv: no message boundaries"),
-    ("TcpConnectionPerLine", 0, "connect"),
-    ("TcpNoHalfClose", 0, "shutdown and close"),
-    ("TcpLeftEarly", 0, "shutdown and close"),
-    ("TcpReset", 0, "shutdown and close"),
+    ("TcpConnectionPerLine", 3, "connect"),
+    ("TcpNoHalfClose", 3, "shutdown and close"),
+    ("TcpNoHalfClose", 5, "The end of the conversation"),
+    ("TcpLeftEarly", 3, "shutdown and close"),
+    ("TcpLeftEarly", 5, "The end of the conversation"),
+    ("TcpReset", 3, "shutdown and close"),
+    ("TcpReset", 5, "The end of the conversation"),
     ("DaemonEpermMeansAlive", 0, "kill(pid, 0)"),
     ("DaemonConnectProvesNothing", 0, "Who holds the port"),
     ("DaemonAliveIsNotListening", 0, "Connecting to check"),

@@ -68,7 +68,7 @@ impl<E: ServerEvent> Conversation<'_, E> {
         let printed = self.outcome.stdout_lines();
         let sent = self.sent();
         if self.conns.len() > 1 {
-            return Diagnosis::plain(Hint::TcpConnectionPerLine);
+            return Diagnosis::plain(Hint::TcpConnectionPerLine { chapter });
         }
         if self.conns.is_empty() {
             let hint = if !printed.is_empty() {
@@ -115,14 +115,14 @@ impl<E: ServerEvent> Conversation<'_, E> {
             };
         }
         if self.aborted() {
-            return Diagnosis::plain(Hint::TcpReset);
+            return Diagnosis::plain(Hint::TcpReset { chapter });
         }
         let missing = sent.iter().any(|s| !printed.contains(s));
         // None of the last words printed: it left at the end of its input. Some: it left before
         // the server closed, unless it stayed to the close.
         let left = printed.len() <= self.lines.len() || !self.read_to_the_close();
         if missing && sent.starts_with(&printed) && left {
-            return Diagnosis::plain(Hint::TcpLeftEarly);
+            return Diagnosis::plain(Hint::TcpLeftEarly { chapter });
         }
         if missing {
             // It read until the server closed, and still lost replies: ones that came in one
@@ -162,12 +162,12 @@ impl<E: ServerEvent> Conversation<'_, E> {
                 Hint::WrongRequests { chapter },
                 self.protocol.no_whole_request.to_string(),
             ),
-            Stuck::SplitWrites { received, fastest } => Diagnosis::because(
+            Stuck::SplitWrites { received, median } => Diagnosis::because(
                 Hint::SplitWrites { chapter },
                 format!(
-                    "the server had received {received} of {due} {unit}s, each at least {} ms \
-                     after the one before, when the grader stopped the program",
-                    fastest.as_millis()
+                    "the server had received {received} of {due} {unit}s, most of them {} ms or \
+                     more after the one before, when the grader stopped the program",
+                    median.as_millis()
                 ),
             ),
             Stuck::Midway { received } => Diagnosis::because(
@@ -186,7 +186,7 @@ impl<E: ServerEvent> Conversation<'_, E> {
                 ),
             ),
             Stuck::NoHalfClose => Diagnosis::because(
-                Hint::TcpNoHalfClose,
+                Hint::TcpNoHalfClose { chapter },
                 format!(
                     "the server answered all {due} {unit}s and then waited for the program's \
                      end of stream"
@@ -203,16 +203,16 @@ impl<E: ServerEvent> Conversation<'_, E> {
 
     /// The server received every line, but each a delayed acknowledgement after the one before.
     pub fn expect_at_once(&self) -> Result<(), Box<Failure>> {
-        let Some(fastest) = split_writes(&self.received_at()) else {
+        let Some(median) = split_writes(&self.received_at()) else {
             return Ok(());
         };
         let unit = self.protocol.unit;
         Err(self.fail(
             format!("each {unit} to reach the server at once (well under a millisecond here)"),
             format!(
-                "the server received each {unit} at least {} ms after the one before ({:.1} s \
+                "the server received most {unit}s {} ms or more after the one before ({:.1} s \
                  for {} {unit}s)",
-                fastest.as_millis(),
+                median.as_millis(),
                 self.outcome.elapsed.as_secs_f64(),
                 self.lines.len()
             ),
