@@ -8,12 +8,13 @@ use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use support::gate::Gate;
+use support::journal::Stamped;
 use support::running::Running;
 
 use crate::exchange::{Conversation, Protocol, ServerEvent, ServerSetup, settled};
 use crate::failure::{Failure, describe};
 use crate::hint::{Chapter, Hint};
-use crate::program::{FINISH, Input, Run, Subject};
+use crate::program::{FINISH, Input, Outcome, Run, Subject};
 use crate::watch::{self, finish_looking};
 use crate::words;
 
@@ -82,21 +83,68 @@ fn converse_on<E: ServerEvent>(
     finish: Duration,
     about_the_address: bool,
 ) -> Result<(), Box<Failure>> {
-    let lines = words::lines(lines);
-    let port = server.local_addr().port();
-    let run = run_client(
+    let ran = run_one(
+        protocol,
         subject,
-        protocol.chapter,
-        host,
-        port,
-        Input::Lines(lines.clone()),
+        &server,
+        (host, words::lines(lines)),
+        finish,
+        |_| {},
     )?;
-    let (outcome, seen) = finish_looking(run, Instant::now() + finish);
-    let events = settled(server.journal());
-    let mut conversation = Conversation::new(protocol, scenario, &outcome, &events, &lines, None);
-    conversation.seen = seen;
+    let mut conversation = ran.conversation(protocol, scenario);
     conversation.about_the_address = about_the_address;
     conversation.expect_success()
+}
+
+/// What one run of a client left: its input, how it went, what the grader saw of its sockets
+/// when it had to stop it, and the server's events.
+struct Ran<E: 'static> {
+    lines: Vec<String>,
+    outcome: Outcome,
+    seen: Option<String>,
+    events: Vec<Stamped<E>>,
+}
+
+impl<E: ServerEvent> Ran<E> {
+    fn conversation<'a>(
+        &'a self,
+        protocol: &'a Protocol<E>,
+        scenario: &'a str,
+    ) -> Conversation<'a, E> {
+        let mut conversation = Conversation::new(
+            protocol,
+            scenario,
+            &self.outcome,
+            &self.events,
+            &self.lines,
+            None,
+        );
+        conversation.seen = self.seen.clone();
+        conversation
+    }
+}
+
+/// Runs one client of `server` on HOST with `lines` as its input, does `meanwhile` with it, and
+/// waits at most `finish` for its end.
+fn run_one<E: ServerEvent>(
+    protocol: &Protocol<E>,
+    subject: &Subject,
+    server: &Running<E>,
+    (host, lines): (&str, Vec<String>),
+    finish: Duration,
+    meanwhile: impl FnOnce(&mut Run),
+) -> Result<Ran<E>, Box<Failure>> {
+    let port = server.local_addr().port();
+    let input = Input::Lines(lines.clone());
+    let mut run = run_client(subject, protocol.chapter, host, port, input)?;
+    meanwhile(&mut run);
+    let (outcome, seen) = finish_looking(run, Instant::now() + finish);
+    Ok(Ran {
+        lines,
+        outcome,
+        seen,
+        events: settled(server.journal()),
+    })
 }
 
 /// 20 lines; each must reach the server at once, not a delayed acknowledgement after the last.
@@ -109,20 +157,10 @@ pub fn each_line_leaves_at_once<E: ServerEvent>(
     let scenario = format!(
         "the program sends {LINES} lines; the server answers each {unit} as soon as it is whole"
     );
-    let lines = words::lines(LINES);
     let server = plain(protocol, "127.0.0.1:0", 1)?;
-    let port = server.local_addr().port();
-    let run = run_client(
-        subject,
-        protocol.chapter,
-        "127.0.0.1",
-        port,
-        Input::Lines(lines.clone()),
-    )?;
-    let (outcome, seen) = finish_looking(run, Instant::now() + FINISH);
-    let events = settled(server.journal());
-    let mut conversation = Conversation::new(protocol, &scenario, &outcome, &events, &lines, None);
-    conversation.seen = seen;
+    let lines = ("127.0.0.1", words::lines(LINES));
+    let ran = run_one(protocol, subject, &server, lines, FINISH, |_| {})?;
+    let conversation = ran.conversation(protocol, &scenario);
     conversation.expect_success()?;
     conversation.expect_at_once()
 }
@@ -319,25 +357,15 @@ pub fn reply_comes_late<E: ServerEvent>(
         farewell: 1,
         holds: vec![(1, gate.clone())],
     })?;
-    let lines = words::lines(2);
-    let port = server.local_addr().port();
-    let mut run = run_client(
-        subject,
-        protocol.chapter,
-        "127.0.0.1",
-        port,
-        Input::Lines(lines.clone()),
-    )?;
-    if wait_for_holds(std::slice::from_mut(&mut run), server.journal(), 1) {
-        // The delay is the scenario; a program that gives up ends it early.
-        run.wait_exit(Instant::now() + LATE_BY);
-    }
-    gate.open();
-    let (outcome, seen) = finish_looking(run, Instant::now() + FINISH);
-    let events = settled(server.journal());
-    let mut conversation = Conversation::new(protocol, &scenario, &outcome, &events, &lines, None);
-    conversation.seen = seen;
-    conversation.expect_success()
+    let lines = ("127.0.0.1", words::lines(2));
+    let ran = run_one(protocol, subject, &server, lines, FINISH, |run| {
+        if wait_for_holds(std::slice::from_mut(run), server.journal(), 1) {
+            // The delay is the scenario; a program that gives up ends it early.
+            run.wait_exit(Instant::now() + LATE_BY);
+        }
+        gate.open();
+    })?;
+    ran.conversation(protocol, &scenario).expect_success()
 }
 
 /// The contract's wrong command lines: none, a PORT that is no port, one argument too many.
