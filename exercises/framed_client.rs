@@ -24,26 +24,36 @@
 // ANCHOR: contract
 // `framed_client HOST PORT`: connect once; for each line of standard input, send one frame (a
 // 4-byte big-endian length, then the line's bytes without its newline), read one reply frame and
-// write its payload to standard output followed by a newline. At the end of input, half-close,
-// then write every further frame the server sends the same way until it closes, and exit 0. A
-// connection that closes inside a frame, or a length over 16 MiB (16777216 bytes): one line on
-// standard error, exit 1, nothing of the broken frame printed, and no attempt to allocate the
-// announced size. When the connection cannot be made, or the server closes before replying: one
-// line on standard error, exit 1. HOST may be a name, an IPv4 or an IPv6 literal.
+// write its payload to standard output followed by a newline, before waiting for the next line of
+// input. At the end of input, half-close, then write every further frame the server sends the
+// same way until it closes, and exit 0. A connection that closes inside a frame, or a length over
+// 16 MiB (16777216 bytes): one line on standard error, exit 1, nothing of the broken frame
+// printed, and no attempt to allocate the announced size. When the connection cannot be made, or
+// the server closes before replying: one line on standard error, exit 1. HOST may be a name
+// (`localhost`: try each of its addresses in turn until one accepts), an IPv4 or an IPv6 literal.
 //
-// Wrong usage prints a usage line on standard error and exits 2. Errors are one readable line on
-// standard error, never a panic.
+// Send each frame, header and payload, in one write, so that it reaches the server at once (in
+// two writes every frame waits about 40 ms: chapter 3, "One write per message"). A reply may come
+// seconds after its frame: wait for it, and print nothing in its place. Wrong usage (a missing or
+// extra argument, a PORT that is not a number from 1 to 65535) prints a usage line on standard
+// error and exits 2. Errors are one readable line on standard error, never a panic.
 // ANCHOR_END: contract
 
 use std::io::{self, BufRead, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 
 // The tools for the TODOs.
 #[allow(unused_imports)]
-use std::{io::Read, net::Shutdown};
+use {
+    anyhow::anyhow,
+    std::{
+        io::Read,
+        net::{Shutdown, ToSocketAddrs},
+    },
+};
 
 const USAGE: &str = "usage: framed_client HOST PORT";
 /// The longest payload we accept. A peer can announce up to 4 GiB in 4 bytes; we do not let it
@@ -98,21 +108,12 @@ fn run(host: &str, port: u16) -> Result<()> {
 }
 
 /// Connects to the server, trying each of HOST's addresses in turn (as in chapter 3).
+#[allow(unused_variables)]
 fn connect(host: &str, port: u16) -> Result<TcpStream> {
-    let addresses: Vec<SocketAddr> = (host, port)
-        .to_socket_addrs()
-        .with_context(|| format!("cannot resolve {host}"))?
-        .collect();
-    let mut last_error = anyhow!("{host} has no address");
-    for address in addresses {
-        match TcpStream::connect(address) {
-            Ok(stream) => return Ok(stream),
-            Err(e) => {
-                last_error = anyhow::Error::new(e).context(format!("cannot connect to {address}"))
-            }
-        }
-    }
-    Err(last_error)
+    // TODO: As in chapter 3's `tcp_client` (you may copy yours): resolve `host` and `port` with
+    // `ToSocketAddrs` and connect to each address in turn until one accepts; when none does, fail
+    // with the last error ("cannot connect to ADDRESS"). Chapter 3, section "connect".
+    todo!("connect to HOST PORT")
 }
 
 // ANCHOR: send_frame
@@ -120,7 +121,7 @@ fn connect(host: &str, port: u16) -> Result<TcpStream> {
 #[allow(unused_variables)]
 fn send_frame(stream: &mut TcpStream, payload: &[u8]) -> Result<()> {
     // TODO: Send the payload's length as 4 bytes in network byte order (`u32::to_be_bytes`),
-    // then the payload, all of it. Chapter 5, section "A length prefix".
+    // then the payload, all of it, in one write. Chapter 5, section "A length prefix".
     todo!("send one frame")
 }
 // ANCHOR_END: send_frame

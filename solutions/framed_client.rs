@@ -24,15 +24,19 @@
 // ANCHOR: contract
 // `framed_client HOST PORT`: connect once; for each line of standard input, send one frame (a
 // 4-byte big-endian length, then the line's bytes without its newline), read one reply frame and
-// write its payload to standard output followed by a newline. At the end of input, half-close,
-// then write every further frame the server sends the same way until it closes, and exit 0. A
-// connection that closes inside a frame, or a length over 16 MiB (16777216 bytes): one line on
-// standard error, exit 1, nothing of the broken frame printed, and no attempt to allocate the
-// announced size. When the connection cannot be made, or the server closes before replying: one
-// line on standard error, exit 1. HOST may be a name, an IPv4 or an IPv6 literal.
+// write its payload to standard output followed by a newline, before waiting for the next line of
+// input. At the end of input, half-close, then write every further frame the server sends the
+// same way until it closes, and exit 0. A connection that closes inside a frame, or a length over
+// 16 MiB (16777216 bytes): one line on standard error, exit 1, nothing of the broken frame
+// printed, and no attempt to allocate the announced size. When the connection cannot be made, or
+// the server closes before replying: one line on standard error, exit 1. HOST may be a name
+// (`localhost`: try each of its addresses in turn until one accepts), an IPv4 or an IPv6 literal.
 //
-// Wrong usage prints a usage line on standard error and exits 2. Errors are one readable line on
-// standard error, never a panic.
+// Send each frame, header and payload, in one write, so that it reaches the server at once (in
+// two writes every frame waits about 40 ms: chapter 3, "One write per message"). A reply may come
+// seconds after its frame: wait for it, and print nothing in its place. Wrong usage (a missing or
+// extra argument, a PORT that is not a number from 1 to 65535) prints a usage line on standard
+// error and exits 2. Errors are one readable line on standard error, never a panic.
 // ANCHOR_END: contract
 
 use std::io::{self, BufRead, Read, Write};

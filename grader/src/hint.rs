@@ -94,6 +94,9 @@ pub enum Hint {
     UsageNotReported { chapter: Chapter },
     /// Read its input ahead: it did not print the reply to a line before the next line came.
     NotInteractive { chapter: Chapter },
+    /// Wrote each message in two pieces, so that every message waited about 40 ms for a delayed
+    /// acknowledgement (Nagle's algorithm).
+    SplitWrites { chapter: Chapter },
 
     // UDP
     /// Gave up after the first lost datagram.
@@ -128,14 +131,14 @@ pub enum Hint {
     /// Took whatever one read returned as one reply.
     TcpOneReadOneMessage,
     /// Opened more than one connection.
-    TcpConnectionPerLine,
+    TcpConnectionPerLine { chapter: Chapter },
     /// Never shut down its sending side, so the server never saw the end of input.
-    TcpNoHalfClose,
+    TcpNoHalfClose { chapter: Chapter },
     /// Left before the server had closed, missing what it sent after the half-close.
-    TcpLeftEarly,
+    TcpLeftEarly { chapter: Chapter },
     /// Ended its connection with a reset (SO_LINGER 0, or closing with unread data) instead of a
     /// half-close: the server read an error, not an end of stream.
-    TcpReset,
+    TcpReset { chapter: Chapter },
 
     // Daemons
     /// Took EPERM from `kill(pid, 0)` for "no such process".
@@ -244,6 +247,11 @@ impl Hint {
             | Setup { chapter }
             | UsageNotReported { chapter }
             | NotInteractive { chapter }
+            | SplitWrites { chapter }
+            | TcpConnectionPerLine { chapter }
+            | TcpNoHalfClose { chapter }
+            | TcpLeftEarly { chapter }
+            | TcpReset { chapter }
             | DescriptorLeak { chapter }
             | SocketsHeld { chapter }
             | Uninspectable { chapter } => *chapter,
@@ -263,8 +271,7 @@ impl Hint {
             | UdpRepliesIgnored
             | UdpTimeoutIsError
             | UdpNewlineSent => CH_UDP,
-            TcpOneReadOneMessage | TcpConnectionPerLine | TcpNoHalfClose | TcpLeftEarly
-            | TcpReset => CH_TCP,
+            TcpOneReadOneMessage => CH_TCP,
             DaemonEpermMeansAlive
             | DaemonConnectProvesNothing
             | DaemonAliveIsNotListening
@@ -322,7 +329,7 @@ impl Hint {
                 one line on standard error, and exit status 1 (not 0, and not silence)"
                 .into(),
             FailedNeedlessly { .. } => "the program gave up although the server was there and \
-                answered: read the error it printed, and compare its steps with the chapter's"
+                would have answered: read the error it printed, and compare its steps with the chapter's"
                 .into(),
             MadeUpReplies { .. } => "the program printed lines the server never sent. A client \
                 prints what it receives, byte for byte: the grader's server makes replies that \
@@ -358,6 +365,13 @@ impl Hint {
                 output, which `println!` does at every newline when it is a terminal, not when it \
                 is a pipe), before reading the next line of input. Do not read all of standard \
                 input first"
+                .into(),
+            SplitWrites { .. } => "each message reached the server about 40 ms after the one \
+                before: the program writes a message in two pieces (a line, then its newline; a \
+                frame's header, then its payload). The second piece waits until the server has \
+                acknowledged the first (Nagle's algorithm), and the server, with no whole message \
+                to answer yet, delays its acknowledgement by up to 40 ms. Build the whole message \
+                in one buffer and send it with one `write_all`"
                 .into(),
             UdpNoRetry => "UDP does not deliver every datagram: the server never got the first \
                 copy. When no reply comes within 1 s, send the same datagram again (3 tries in \
@@ -421,14 +435,14 @@ impl Hint {
                 line, or several. Read until the newline (e.g. BufReader::read_line), never take \
                 one read as one message"
                 .into(),
-            TcpConnectionPerLine => "connect once and send every line over that one connection: \
+            TcpConnectionPerLine { .. } => "connect once and send every line over that one connection: \
                 the server keeps one conversation per connection"
                 .into(),
-            TcpNoHalfClose => "at the end of input, shut down the sending side \
+            TcpNoHalfClose { .. } => "at the end of input, shut down the sending side \
                 (`stream.shutdown(Shutdown::Write)`): that is how the server learns there is \
                 nothing more to come, and only then does it send its last lines and close"
                 .into(),
-            TcpReset => "the server read a reset (RST), not an end of stream: the connection was \
+            TcpReset { .. } => "the server read a reset (RST), not an end of stream: the connection was \
                 aborted, and whatever was still on its way in either direction is lost. That is \
                 what closing with SO_LINGER set to 0 does (or closing with unread bytes in the \
                 receive buffer). At the end of input, half-close (`shutdown(Shutdown::Write)`), \
@@ -480,7 +494,7 @@ impl Hint {
                 parts, digits only, a pid from 1 that fits an i32, a port from 1 to 65535, and \
                 say `malformed pid file` for anything else, before any kill or connect"
                 .into(),
-            TcpLeftEarly => "after the half-close, keep reading and printing until read returns 0 \
+            TcpLeftEarly { .. } => "after the half-close, keep reading and printing until read returns 0 \
                 (the server closed): the server sends its last lines only after it has seen your \
                 end of input"
                 .into(),
@@ -663,11 +677,16 @@ pub const SECTIONS: &[(&str, u8, &str)] = &[
     ("UdpRepliesIgnored", 0, "Who sent this?"),
     ("UdpTimeoutIsError", 0, "Lost datagrams"),
     ("UdpNewlineSent", 0, "sendto and recvfrom"),
+    ("SplitWrites", 3, "One write per message"),
+    ("SplitWrites", 5, "A length prefix"),
     ("TcpOneReadOneMessage", 0, "recv: no message boundaries"),
-    ("TcpConnectionPerLine", 0, "connect"),
-    ("TcpNoHalfClose", 0, "shutdown and close"),
-    ("TcpLeftEarly", 0, "shutdown and close"),
-    ("TcpReset", 0, "shutdown and close"),
+    ("TcpConnectionPerLine", 3, "connect"),
+    ("TcpNoHalfClose", 3, "shutdown and close"),
+    ("TcpNoHalfClose", 5, "The end of the conversation"),
+    ("TcpLeftEarly", 3, "shutdown and close"),
+    ("TcpLeftEarly", 5, "The end of the conversation"),
+    ("TcpReset", 3, "shutdown and close"),
+    ("TcpReset", 5, "The end of the conversation"),
     ("DaemonEpermMeansAlive", 0, "kill(pid, 0)"),
     ("DaemonConnectProvesNothing", 0, "Who holds the port"),
     ("DaemonAliveIsNotListening", 0, "Connecting to check"),

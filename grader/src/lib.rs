@@ -38,6 +38,8 @@
 //! | [`served`] | a server under test: started, its first line, its listening sockets, descriptors and child processes, stopped |
 //! | [`line_client`] | the grader's own TCP client of a server under test: lines sent and read with deadlines, half-close, reset |
 //! | [`meeting`] | a meeting point with a deadline for a check's client threads |
+//! | [`exchange`] | one conversation over one TCP connection: the server's journal in shared words, both sides as a transcript, expected against actual, the diagnosis by progress |
+//! | [`stream_scenarios`] | the scenarios every stream client (`tcp_client`, `framed_client`) shares |
 //! | [`checks`] | one file of scenarios per exercise |
 //!
 //! # Adding an exercise
@@ -62,6 +64,7 @@ pub mod checks;
 pub mod datagram_client;
 pub mod datagrams;
 pub mod diagnose;
+pub mod exchange;
 pub mod failure;
 pub mod grading;
 pub mod hint;
@@ -79,6 +82,7 @@ pub mod program;
 pub mod served;
 pub mod ss;
 pub mod strangers;
+pub mod stream_scenarios;
 pub mod support_programs;
 pub mod target;
 pub mod temp_dir;

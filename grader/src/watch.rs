@@ -133,6 +133,26 @@ pub fn wakeups(pid: i32) -> Option<u64> {
     Some(total)
 }
 
+/// Whether the program is blocked reading its standard input (descriptor 0), from the system
+/// call it waits in (`/proc/PID/syscall`: its number, then its arguments). A program that waits
+/// for more input before it has printed the reply to the last line reads its input ahead.
+pub fn reads_standard_input(pid: i32) -> Result<bool, Hidden> {
+    // `read` and `readv`, by this machine's numbering.
+    #[cfg(target_arch = "x86_64")]
+    const READS: [u64; 2] = [0, 19];
+    #[cfg(target_arch = "aarch64")]
+    const READS: [u64; 2] = [63, 65];
+    readable(pid)?;
+    let text = fs::read_to_string(format!("/proc/{pid}/syscall"))
+        .map_err(|e| Hidden(format!("the grader cannot read /proc/{pid}/syscall: {e}")))?;
+    let mut words = text.split_whitespace();
+    let number = words.next().and_then(|w| w.parse::<u64>().ok());
+    let first_argument = words
+        .next()
+        .and_then(|w| u64::from_str_radix(w.trim_start_matches("0x"), 16).ok());
+    Ok(matches!((number, first_argument), (Some(n), Some(0)) if READS.contains(&n)))
+}
+
 /// At most this many rows of a socket table are shown: a program that leaks a socket (or a clone
 /// of one) per line holds hundreds.
 const SHOWN_ROWS: usize = 12;
@@ -359,6 +379,28 @@ mod tests {
         readable(me).unwrap();
         let seen = look(me).unwrap();
         assert!(seen.fds >= 3);
+    }
+
+    #[test]
+    fn sees_a_program_wait_for_its_input() {
+        use crate::program::{Input, Run, Subject};
+        let sh = Subject {
+            exe: "/bin/sh".into(),
+            shown_as: "sh".into(),
+        };
+        let run = Run::start(
+            &sh,
+            &["-c".into(), "echo ready; read line".into()],
+            Input::Open,
+        )
+        .unwrap();
+        assert!(run.wait_stdout_lines(1, Instant::now() + FINISH));
+        // `read` is entered just after the echo: give it the moment it needs.
+        let deadline = Instant::now() + FINISH;
+        while !reads_standard_input(run.pid()).unwrap() {
+            assert!(Instant::now() < deadline, "sh never read its input");
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     #[test]

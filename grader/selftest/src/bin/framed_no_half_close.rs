@@ -14,7 +14,7 @@ fn main() -> ExitCode {
         eprintln!("usage: framed_client HOST PORT");
         return ExitCode::from(2);
     };
-    let Ok(port) = port.parse::<u16>() else {
+    let Some(port) = port.parse::<u16>().ok().filter(|&p| p != 0) else {
         eprintln!("usage: framed_client HOST PORT");
         return ExitCode::from(2);
     };

@@ -1,16 +1,20 @@
-//! # `tcp_send_all_first`: correct, in another style (send everything, then read)
+//! # `tcp_send_all_first`: known-bad, sends everything before it reads a reply
 //!
-//! Correct: the grader must accept it. It sends every input line first, half-closes, and only then
-//! reads: it prints everything the server sent, line by line, until the server closes. It has no
-//! `BufReader`: a `read` loop into a 64-byte buffer, split on newlines by hand.
+//! Known-bad: the grader must reject it. It sends every input line first, half-closes, and only
+//! then reads: it prints everything the server sent, line by line, until the server closes. It has
+//! no `BufReader`: a `read` loop into a 64-byte buffer, split on newlines by hand.
 //!
-//! The contract does not say when replies must be read, only that each is printed, in order, and
-//! that the end of input is a half-close. If the server closes having sent fewer lines than the
-//! program sent, it says so on standard error and exits 1.
+//! The mistake: the contract asks for each reply to be printed before the program waits for the
+//! next line of input. With its input all given at once this program looks right; a person who
+//! types a line and waits for its reply waits for ever, since the program reads the next line
+//! first.
+//!
+//! Everything else is as the contract says. Symptom: with standard input open and written line by
+//! line, it prints nothing after the first line, and waits to read the second.
 //!
 //! Contract: `tcp_client HOST PORT`, as in `exercises/tcp_client.rs` (chapter 3, "TCP").
 //!
-//! selftest: tcp_client accepts
+//! selftest: tcp_client rejects with NotInteractive
 
 use std::io::{self, BufRead, Read, Write};
 use std::net::{Shutdown, TcpStream};
