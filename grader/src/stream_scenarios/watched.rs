@@ -14,7 +14,7 @@ use crate::failure::Failure;
 use crate::inspect::SocketRow;
 use crate::program::{FINISH, Input, Outcome, Run, Subject};
 use crate::watch::{self, TwoLooks, finish_looking};
-use crate::words;
+use crate::{learner_view, words};
 
 use super::run_client;
 
@@ -195,21 +195,25 @@ pub fn one_socket_and_no_leak<E: ServerEvent>(
     let lines: Vec<String> = (1..=LINES)
         .map(|i| format!("line {i} {}", words::token(4)))
         .collect();
-    let mut run = run_client(
-        subject,
-        chapter,
-        "127.0.0.1",
-        port,
-        Input::Lines(lines.clone()),
-    )?;
     let holding = |seq: u64| move |e: &E| matches!(e.seen(), Seen::Holding(s) if s == seq);
-    let looks = watch::look_at_two_holds(
-        &mut run,
-        server.journal(),
-        (holding(FIRST), &early),
-        (holding(LINES), &late),
+    let journal = server.journal().clone();
+    // Run as a learner's grader would run it, so that root sees what a learner sees.
+    let args = ["127.0.0.1".to_string(), port.to_string()];
+    let started = learner_view::run(
+        || Run::start(subject, &args, Input::Lines(lines.clone())),
+        |mut run| {
+            let looks = watch::look_at_two_holds(
+                &mut run,
+                &journal,
+                (holding(FIRST), &early),
+                (holding(LINES), &late),
+            );
+            (looks, finish_looking(run, Instant::now() + FINISH))
+        },
     );
-    let (outcome, seen_at_end) = finish_looking(run, Instant::now() + FINISH);
+    let (looks, (outcome, seen_at_end)) = started.map_err(|e| {
+        Failure::setup(chapter, format!("could not start {}: {e}", subject.shown_as))
+    })?;
     let events = settled(server.journal());
     let mut conversation = Conversation::new(protocol, &scenario, &outcome, &events, &lines, None);
     conversation.seen = seen_at_end;
