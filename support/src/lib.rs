@@ -36,6 +36,7 @@
 //! The programs in `src/bin/` are thin: they parse arguments, build the options, and call into
 //! these modules.
 
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod daemon;
 pub mod echo_fork;
