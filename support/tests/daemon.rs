@@ -121,22 +121,15 @@ impl Drop for Detached {
     }
 }
 
+/// Runs the daemon program to its end (`--detach` returns once the daemon runs; a refusal at
+/// once); killed if it is not done by the deadline, and the test then fails on its status.
 fn run_to_end(args: &[&str], pidfile: &Path) -> Output {
-    let child = Command::new(DAEMON)
+    assert_cmd::Command::new(DAEMON)
         .args(args)
         .arg("--pidfile")
         .arg(pidfile)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    rx.recv_timeout(DEADLINE)
-        .expect("the program ends in time")
+        .timeout(DEADLINE)
+        .output()
         .unwrap()
 }
 
