@@ -34,6 +34,8 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 const DRAIN_POLL: Duration = Duration::from_micros(200);
 /// How much one `read` asks for while discarding. Any size works.
 const READ_BUFFER: usize = 16 * 1024;
+/// A held reply is sent after this at the latest, so that a forgotten gate never hangs a server.
+const HOLD_AT_MOST: Duration = Duration::from_secs(20);
 
 /// The events of a connection's life that every server journals, whatever its protocol.
 pub(crate) trait ConnEvent: Clone + Send + 'static {
@@ -288,6 +290,22 @@ impl<E: ConnEvent> Conn<E> {
     /// Pauses for `pause`, or less if the server stops meanwhile; returns `true` when it stops.
     pub(crate) fn sleep(&self, pause: Duration) -> bool {
         self.open.stop.sleep(pause)
+    }
+
+    /// A hold fault on message `seq`: journals `holding` (the grader waits for it), then waits until the gate is
+    /// open, or [`HOLD_AT_MOST`]. The client is known to be waiting for the reply meanwhile, for
+    /// as long as the grader needs to look at it from outside (its sockets, its descriptors).
+    pub(crate) fn hold(&self, gate: &Gate, seq: u64, holding: E) -> Result<(), Cut> {
+        self.record(holding);
+        trace::info(format_args!(
+            "conn {}: holding the reply to message {seq} (fault)",
+            self.id
+        ));
+        gate.wait(Instant::now() + HOLD_AT_MOST);
+        if self.stopping() {
+            return Err(Cut::Stopping);
+        }
+        Ok(())
     }
 
     /// Journals the client's end of stream.

@@ -9,7 +9,7 @@
 use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::conn::{self, Conn, ConnEvent, Cut, Service};
 use crate::framed::{self, Frame, MAX_FRAME, Rng};
@@ -21,8 +21,6 @@ use crate::trace::{self, quoted};
 
 /// How long a paced write waits at most for the client to read what it got, before going on.
 const DRAIN_AT_MOST: Duration = Duration::from_millis(50);
-/// A held reply is sent after this at the latest, so that a forgotten gate never hangs a server.
-const HOLD_AT_MOST: Duration = Duration::from_secs(20);
 /// The length [`FrameFault::OverLimit`] announces: 2 GiB - 1, far over any sane limit.
 pub const OVER_LIMIT: u32 = 0x7fff_ffff;
 
@@ -284,11 +282,8 @@ impl Conversation<'_> {
             _ => None,
         });
         if let Some(gate) = hold {
-            self.record(FrameEvent::Holding { conn, seq });
-            gate.wait(Instant::now() + HOLD_AT_MOST);
-            if self.conn.stopping() {
-                return Err(Cut::Stopping);
-            }
+            self.conn
+                .hold(&gate, seq, FrameEvent::Holding { conn, seq })?;
         }
         let mut reply = (self.options.replies)(&FrameRequest {
             conn,

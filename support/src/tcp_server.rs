@@ -13,7 +13,7 @@
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::conn::{self, Conn, ConnEvent, Cut, Service};
 use crate::gate::Gate;
@@ -24,8 +24,6 @@ use crate::trace::{self, quoted};
 
 /// How much one `read` asks for. Any size works: lines are cut at `'\n'`, not at reads.
 const READ_BUFFER: usize = 16 * 1024;
-/// A held reply is sent after this at the latest, so that a forgotten gate never hangs a server.
-const HOLD_AT_MOST: Duration = Duration::from_secs(20);
 
 /// One line to answer.
 pub struct LineRequest<'a> {
@@ -70,7 +68,7 @@ pub enum TcpFault {
     /// farewell).
     CloseBeforeReply,
     /// Before replying to line `seq` of a connection, journal [`TcpEvent::Holding`] and wait
-    /// until the gate is open (at most [`HOLD_AT_MOST`]). The client is then known to be waiting
+    /// until the gate is open (at most 20 s). The client is then known to be waiting
     /// for that reply, for as long as the grader needs to look at it from outside (its sockets,
     /// its descriptors). Lines that arrive meanwhile wait in the socket's buffer.
     Hold { seq: u64, gate: Gate },
@@ -355,15 +353,7 @@ impl Conversation<'_> {
             return Ok(());
         };
         let conn = self.conn.id;
-        self.conn.record(TcpEvent::Holding { conn, seq });
-        trace::info(format_args!(
-            "conn {conn}: holding the reply to line {seq} (fault)"
-        ));
-        gate.wait(Instant::now() + HOLD_AT_MOST);
-        if self.conn.stopping() {
-            return Err(Cut::Stopping);
-        }
-        Ok(())
+        self.conn.hold(&gate, seq, TcpEvent::Holding { conn, seq })
     }
 
     fn oversized(&mut self) -> Result<(), Cut> {
