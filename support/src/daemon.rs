@@ -22,7 +22,7 @@ use nix::sys::signal::kill;
 use nix::unistd::Pid;
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::proc_net;
+use crate::proc_net::{self, TcpEntry};
 
 /// What a check found out.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,12 +113,62 @@ pub fn process_exists(pid: i32) -> io::Result<bool> {
 
 /// The inodes of the TCP sockets listening on `port`, IPv4 and IPv6, as `ss -tlnp` lists them.
 pub fn listening_inodes(port: u16) -> io::Result<Vec<u64>> {
+    Ok(listening_sockets(port)?.iter().map(|e| e.inode).collect())
+}
+
+/// The TCP sockets listening on `port`, IPv4 and IPv6, with their inodes and owners.
+fn listening_sockets(port: u16) -> io::Result<Vec<TcpEntry>> {
     const LISTEN: u8 = 10;
     Ok(proc_net::tcp_sockets()?
         .into_iter()
         .filter(|e| e.state == LISTEN && e.local.port() == port)
-        .map(|e| e.inode)
         .collect())
+}
+
+/// The user ids process `pid` runs as (real, effective, saved, file system): the `Uid:` line of
+/// `/proc/PID/status`, which anyone may read.
+fn process_uids(pid: i32) -> io::Result<Vec<u32>> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Uid:"))
+        .map(|ids| {
+            ids.split_whitespace()
+                .filter_map(|id| id.parse().ok())
+                .collect()
+        })
+        .ok_or_else(|| io::Error::other(format!("no Uid line in /proc/{pid}/status")))
+}
+
+/// Whether the socket listening on `port` is `pid`'s, the same answer for any user who asks.
+///
+/// Root may read any process's `/proc/PID/fd`; anyone else only their own processes'. When the
+/// descriptors cannot be read, the owners still can: `/proc/net/tcp` says which user made each
+/// socket, `/proc/PID/status` which users the process runs as. A listener made by a user the
+/// process does not run as is another process's. (One case only the descriptors tell: a daemon
+/// that binds as one user and then becomes another. Asked by a third user, the check takes its
+/// socket for someone else's.) When the owners match, only the descriptors could tell, and the
+/// check says it cannot.
+fn holds_listener(pid: i32, port: u16) -> io::Result<bool> {
+    let listeners = listening_sockets(port)?;
+    let inodes: Vec<u64> = listeners.iter().map(|e| e.inode).collect();
+    match holds_socket(pid, &inodes) {
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+            let uids = process_uids(pid)?;
+            if listeners.iter().all(|l| !uids.contains(&l.uid)) {
+                Ok(false)
+            } else {
+                Err(io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cannot tell whether process {pid} holds port {port}: \
+                         cannot read /proc/{pid}/fd ({e}), and its user made the listener"
+                    ),
+                ))
+            }
+        }
+        answer => answer,
+    }
 }
 
 /// Whether one of `pid`'s descriptors is one of these sockets: `/proc/PID/fd/N` is a link to
@@ -161,8 +211,7 @@ pub fn check(path: &Path, budget: Duration) -> io::Result<Verdict> {
         }
         Err(_) => return Ok(Verdict::NotListening),
     }
-    let inodes = listening_inodes(port)?;
-    if holds_socket(pid, &inodes)? {
+    if holds_listener(pid, port)? {
         Ok(Verdict::Running { pid, port })
     } else {
         Ok(Verdict::PortHeldByAnother)
@@ -306,10 +355,19 @@ mod tests {
         let (_reserved, free) = reserve_port().unwrap();
         write_pid_file(&file, me, free).unwrap();
         assert_eq!(check(&file, budget).unwrap(), Verdict::NotListening);
-        // PID 1 exists and does not hold our listener.
-        write_pid_file(&file, 1, port).unwrap();
-        assert_eq!(check(&file, budget).unwrap(), Verdict::PortHeldByAnother);
-        remove_pid_file(&file, 1).unwrap();
+        // A process of our own that exists and does not hold our listener: its descriptors
+        // can be read whoever runs the test (another user's are tested in tests/daemon.rs).
+        let mut other = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .unwrap();
+        let other_pid = other.id() as i32;
+        write_pid_file(&file, other_pid, port).unwrap();
+        let verdict = check(&file, budget);
+        let _ = other.kill();
+        let _ = other.wait();
+        assert_eq!(verdict.unwrap(), Verdict::PortHeldByAnother);
+        remove_pid_file(&file, other_pid).unwrap();
         assert!(!file.exists());
         fs::remove_dir_all(&dir).unwrap();
     }

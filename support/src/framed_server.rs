@@ -6,29 +6,21 @@
 //! at a time, writes sliced at random, frames glued into one write, a frame of megabytes, a
 //! connection closed inside a frame, a length over the limit. Each connection has a thread.
 
-use std::collections::HashMap;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use socket2::{Domain, Protocol, Socket, Type};
-
+use crate::conn::{self, Conn, ConnEvent, Cut, Service};
 use crate::framed::{self, Frame, MAX_FRAME, Rng};
 use crate::gate::Gate;
 use crate::journal::Journal;
 use crate::running::Running;
 use crate::sock_diag::SockDiag;
-use crate::stop::Stop;
 use crate::trace::{self, quoted};
 
 /// How long a paced write waits at most for the client to read what it got, before going on.
 const DRAIN_AT_MOST: Duration = Duration::from_millis(50);
-/// How often a paced write asks the kernel again: there is no event for "the peer has read".
-const DRAIN_POLL: Duration = Duration::from_micros(200);
-/// A held reply is sent after this at the latest, so that a forgotten gate never hangs a server.
-const HOLD_AT_MOST: Duration = Duration::from_secs(20);
 /// The length [`FrameFault::OverLimit`] announces: 2 GiB - 1, far over any sane limit.
 pub const OVER_LIMIT: u32 = 0x7fff_ffff;
 
@@ -147,6 +139,24 @@ impl FrameEvent {
     }
 }
 
+impl ConnEvent for FrameEvent {
+    fn accepted(conn: u64, peer: SocketAddr) -> Self {
+        FrameEvent::Accepted { conn, peer }
+    }
+
+    fn peer_half_closed(conn: u64) -> Self {
+        FrameEvent::PeerHalfClosed { conn }
+    }
+
+    fn peer_reset(conn: u64) -> Self {
+        FrameEvent::PeerReset { conn }
+    }
+
+    fn closed(conn: u64) -> Self {
+        FrameEvent::Closed { conn }
+    }
+}
+
 pub struct FramedServer {
     listener: TcpListener,
     options: FramedOptions,
@@ -155,15 +165,8 @@ pub struct FramedServer {
 
 impl FramedServer {
     pub fn bind(addr: SocketAddr, options: FramedOptions) -> io::Result<FramedServer> {
-        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-        socket.set_reuse_address(true)?;
-        if addr.is_ipv6() {
-            socket.set_only_v6(true)?;
-        }
-        socket.bind(&addr.into())?;
-        socket.listen(1024)?;
         Ok(FramedServer {
-            listener: socket.into(),
+            listener: conn::listen(addr)?,
             options,
             journal: Journal::new(),
         })
@@ -179,197 +182,79 @@ impl FramedServer {
 
     /// Serves on a new thread until the returned [`Running`] is dropped.
     pub fn spawn(self) -> io::Result<Running<FrameEvent>> {
-        let addr = self.local_addr()?;
-        let journal = self.journal();
-        let shared = Arc::new(Shared::new(&self.options)?);
-        let thread = {
-            let shared = Arc::clone(&shared);
-            thread::Builder::new()
-                .name(format!("framed-server {addr}"))
-                .spawn(move || {
-                    if let Err(e) = self.serve_until(shared) {
-                        trace::info(format_args!("framed-server: stopped serving: {e}"));
-                    }
-                })?
-        };
-        Ok(Running::new(addr, journal, move || shared.stop(), thread))
+        conn::spawn(self.listener, self.journal, FrameService(self.options))
     }
 
     /// Serves on this thread until the process ends.
     pub fn serve(self) -> io::Result<()> {
-        let shared = Arc::new(Shared::new(&self.options)?);
-        self.serve_until(shared)
-    }
-
-    fn serve_until(self, shared: Arc<Shared>) -> io::Result<()> {
-        let options = Arc::new(self.options);
-        let mut workers: Vec<JoinHandle<()>> = Vec::new();
-        let mut next_conn = 1;
-        // Non-blocking: accept only after poll says a connection waits, next to the stop switch.
-        self.listener.set_nonblocking(true)?;
-        let outcome = loop {
-            match shared.stop.wait_readable(&self.listener) {
-                Ok(true) => {}
-                Ok(false) => break Ok(()),
-                Err(e) => break Err(e),
-            }
-            let (stream, peer) = match self.listener.accept() {
-                Ok(accepted) => accepted,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => {
-                    trace::info(format_args!("framed-server: accept failed: {e}"));
-                    // Out of descriptors, say: do not spin on the same error.
-                    shared.stop.sleep(Duration::from_millis(100));
-                    continue;
-                }
-            };
-            let conn = next_conn;
-            next_conn += 1;
-            workers.retain(|w| !w.is_finished());
-            self.journal.record(FrameEvent::Accepted { conn, peer });
-            let registered = stream
-                .set_nonblocking(false)
-                .and_then(|()| stream.set_nodelay(true))
-                .and_then(|()| shared.register(conn, &stream));
-            if !matches!(registered, Ok(true)) {
-                self.journal.record(FrameEvent::Closed { conn });
-                continue;
-            }
-            let connection = Connection {
-                conn,
-                peer,
-                stream,
-                options: Arc::clone(&options),
-                journal: self.journal.clone(),
-                shared: Arc::clone(&shared),
-                received: 0,
-            };
-            match thread::Builder::new()
-                .name(format!("framed conn {conn}"))
-                .spawn(move || connection.run())
-            {
-                Ok(worker) => workers.push(worker),
-                Err(e) => {
-                    shared.forget(conn);
-                    self.journal.record(FrameEvent::Closed { conn });
-                    trace::info(format_args!("conn {conn}: cannot serve: {e}"));
-                }
-            }
-        };
-        for worker in workers {
-            let _ = worker.join();
-        }
-        outcome
+        conn::serve(self.listener, self.journal, FrameService(self.options))
     }
 }
 
-/// The stop switch, a second handle on each open connection (to wake its thread when stopping),
-/// and the gates to open when stopping.
-struct Shared {
-    stop: Stop,
-    open: Mutex<HashMap<u64, TcpStream>>,
-    gates: Vec<Gate>,
-}
+/// The framed protocol and its faults, for [`crate::conn`] to serve.
+struct FrameService(FramedOptions);
 
-impl Shared {
-    fn new(options: &FramedOptions) -> io::Result<Shared> {
-        let gates = options
+impl Service for FrameService {
+    type Event = FrameEvent;
+    const NAME: &'static str = "framed-server";
+
+    fn gates(&self) -> Vec<Gate> {
+        self.0
             .faults
             .iter()
             .filter_map(|f| match f {
                 FrameFault::Hold { gate, .. } => Some(gate.clone()),
                 _ => None,
             })
-            .collect();
-        Ok(Shared {
-            stop: Stop::new()?,
-            open: Mutex::new(HashMap::new()),
-            gates,
-        })
+            .collect()
     }
 
-    fn stop(&self) {
-        self.stop.request();
-        for gate in &self.gates {
-            gate.open();
+    fn prepare(&self, stream: &TcpStream) -> io::Result<()> {
+        // Every write is meant to leave as it was written: a frame, a slice, one byte.
+        stream.set_nodelay(true)
+    }
+
+    fn converse(&self, conn: &mut Conn<FrameEvent>) {
+        // However it ended, the connection is closed next; each way of ending is journaled.
+        let _ = Conversation {
+            conn,
+            options: &self.0,
+            received: 0,
         }
-        for stream in self.lock().values() {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-    }
-
-    /// `false` once stopping has begun (checked under the lock `stop` takes after flipping it).
-    fn register(&self, conn: u64, stream: &TcpStream) -> io::Result<bool> {
-        let mut open = self.lock();
-        if self.stop.is_requested() {
-            return Ok(false);
-        }
-        open.insert(conn, stream.try_clone()?);
-        Ok(true)
-    }
-
-    fn forget(&self, conn: u64) {
-        self.lock().remove(&conn);
-    }
-
-    fn lock(&self) -> MutexGuard<'_, HashMap<u64, TcpStream>> {
-        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+        .converse();
     }
 }
 
-/// Why a conversation ended before its farewell.
-enum Cut {
-    Stopping,
-    Reset,
-    /// The server broke the stream on purpose, or the client did.
-    Done,
-}
-
-struct Connection {
-    conn: u64,
-    peer: SocketAddr,
-    stream: TcpStream,
-    options: Arc<FramedOptions>,
-    journal: Journal<FrameEvent>,
-    shared: Arc<Shared>,
+/// One connection's conversation: frames in, replies out, farewell.
+struct Conversation<'a> {
+    conn: &'a mut Conn<FrameEvent>,
+    options: &'a FramedOptions,
     received: u64,
 }
 
-impl Connection {
-    fn run(mut self) {
-        let _ = self.converse();
-        let conn = self.conn;
-        self.shared.forget(conn);
-        let Connection {
-            stream, journal, ..
-        } = self;
-        // The second handle is gone, so dropping this one really closes the socket (FIN).
-        drop(stream);
-        journal.record(FrameEvent::Closed { conn });
-    }
-
+impl Conversation<'_> {
     fn converse(&mut self) -> Result<(), Cut> {
         loop {
-            let frame = framed::read_frame(&mut self.stream, MAX_FRAME);
+            let frame = framed::read_frame(&mut self.conn.stream, MAX_FRAME);
             match frame {
-                Ok(_) if self.stopping() => return Err(Cut::Stopping),
+                Ok(_) if self.conn.stopping() => return Err(Cut::Stopping),
                 Ok(Frame::Whole(payload)) => self.on_frame(payload)?,
                 Ok(Frame::End) => break,
                 Ok(Frame::Cut(_) | Frame::TooLong(_)) => {
-                    self.record(FrameEvent::PeerBrokeFrame { conn: self.conn });
+                    self.record(FrameEvent::PeerBrokeFrame { conn: self.conn.id });
                     return Err(Cut::Done);
                 }
-                Err(e) => return Err(self.failed("read", &e)),
+                Err(e) => return Err(self.conn.failed("read", &e)),
             }
         }
-        self.record(FrameEvent::PeerHalfClosed { conn: self.conn });
+        self.conn.peer_half_closed();
         let farewell = (self.options.farewell)(self.received);
         if self.has(&FrameFault::Coalesce) {
             let mut all = Vec::new();
             for payload in farewell {
                 all.extend(framed::encode(&payload));
                 self.record(FrameEvent::Sent {
-                    conn: self.conn,
+                    conn: self.conn.id,
                     payload,
                 });
             }
@@ -384,11 +269,12 @@ impl Connection {
     fn on_frame(&mut self, payload: Vec<u8>) -> Result<(), Cut> {
         self.received += 1;
         let seq = self.received;
+        let conn = self.conn.id;
         if self.options.trace {
-            trace::trace(format_args!("conn {} <- {}", self.conn, quoted(&payload)));
+            trace::trace(format_args!("conn {conn} <- {}", quoted(&payload)));
         }
         self.record(FrameEvent::Received {
-            conn: self.conn,
+            conn,
             payload: payload.clone(),
         });
         let hold = self.options.faults.iter().find_map(|f| match f {
@@ -396,17 +282,11 @@ impl Connection {
             _ => None,
         });
         if let Some(gate) = hold {
-            self.record(FrameEvent::Holding {
-                conn: self.conn,
-                seq,
-            });
-            gate.wait(Instant::now() + HOLD_AT_MOST);
-            if self.stopping() {
-                return Err(Cut::Stopping);
-            }
+            self.conn
+                .hold(&gate, seq, FrameEvent::Holding { conn, seq })?;
         }
         let mut reply = (self.options.replies)(&FrameRequest {
-            conn: self.conn,
+            conn,
             payload: &payload,
             seq,
         });
@@ -424,7 +304,7 @@ impl Connection {
                 FrameFault::Large { bytes } => Some(*bytes),
                 _ => None,
             }) {
-                pad(&mut reply, bytes, self.conn);
+                pad(&mut reply, bytes, conn);
             }
         }
         self.send(reply)
@@ -435,35 +315,33 @@ impl Connection {
     /// stream, because closing with unread bytes would send a reset instead of a FIN.
     fn break_frame(&mut self, announced: u32, part: &[u8], close: bool) -> Result<(), Cut> {
         self.record(FrameEvent::SentBroken {
-            conn: self.conn,
+            conn: self.conn.id,
             announced,
             sent: part.len(),
         });
         let mut bytes = announced.to_be_bytes().to_vec();
         bytes.extend_from_slice(part);
         self.write(&bytes)?;
-        if close && self.stream.shutdown(Shutdown::Write).is_err() {
+        if close && self.conn.stream.shutdown(Shutdown::Write).is_err() {
             return Err(Cut::Done);
         }
-        let mut sink = [0u8; 16 * 1024];
-        loop {
-            match self.stream.read(&mut sink) {
-                Ok(0) => return Err(Cut::Done),
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(self.failed("read", &e)),
-            }
-        }
+        // The stream was broken on purpose: the client's end of it is no news to journal.
+        self.conn.discard_until_end()?;
+        Err(Cut::Done)
     }
 
     /// Journals a whole frame, then writes it (paced, if a fault says so).
     fn send(&mut self, payload: Vec<u8>) -> Result<(), Cut> {
         if self.options.trace {
-            trace::trace(format_args!("conn {} -> {}", self.conn, quoted(&payload)));
+            trace::trace(format_args!(
+                "conn {} -> {}",
+                self.conn.id,
+                quoted(&payload)
+            ));
         }
         let bytes = framed::encode(&payload);
         self.record(FrameEvent::Sent {
-            conn: self.conn,
+            conn: self.conn.id,
             payload,
         });
         self.write(&bytes)
@@ -472,14 +350,15 @@ impl Connection {
     fn write(&mut self, bytes: &[u8]) -> Result<(), Cut> {
         let mut slicer = self.options.faults.iter().find_map(|f| match f {
             FrameFault::Trickle => Some(None),
-            FrameFault::Slice { seed } => Some(Some(Rng::new(*seed ^ self.conn))),
+            FrameFault::Slice { seed } => Some(Some(Rng::new(*seed ^ self.conn.id))),
             _ => None,
         });
         let Some(slicer) = slicer.as_mut() else {
             return self
+                .conn
                 .stream
                 .write_all(bytes)
-                .map_err(|e| self.failed("write", &e));
+                .map_err(|e| self.conn.failed("write", &e));
         };
         let diag = SockDiag::new().ok();
         let mut rest = bytes;
@@ -489,38 +368,16 @@ impl Connection {
                 Some(rng) => rng.between_1_and(7),
             }
             .min(rest.len());
-            if let Err(e) = self.stream.write_all(&rest[..len]) {
-                return Err(self.failed("write", &e));
+            if let Err(e) = self.conn.stream.write_all(&rest[..len]) {
+                return Err(self.conn.failed("write", &e));
             }
             rest = &rest[len..];
-            if self.wait_until_drained(diag.as_ref()) {
+            // So that the client's next read gets only the next piece.
+            if self.conn.wait_until_drained(diag.as_ref(), DRAIN_AT_MOST) {
                 return Err(Cut::Stopping);
             }
         }
         Ok(())
-    }
-
-    /// Waits until the client's socket has no unread bytes (so its next read gets only the next
-    /// piece), at most [`DRAIN_AT_MOST`]. On loopback a written byte is in the peer's queue when
-    /// `write` returns. Returns `true` when the server is stopping.
-    fn wait_until_drained(&self, diag: Option<&SockDiag>) -> bool {
-        let (Some(diag), Ok(ours)) = (diag, self.stream.local_addr()) else {
-            return self.stopping();
-        };
-        let deadline = Instant::now() + DRAIN_AT_MOST;
-        loop {
-            match diag.lookup(self.peer, ours) {
-                Ok(Some(queues)) if queues.rx_queue > 0 => {}
-                // Drained, or the client's socket is not visible from here: go on.
-                _ => return self.stopping(),
-            }
-            if Instant::now() >= deadline {
-                return self.stopping();
-            }
-            if self.shared.stop.sleep(DRAIN_POLL) {
-                return true;
-            }
-        }
     }
 
     fn has(&self, fault: &FrameFault) -> bool {
@@ -528,20 +385,7 @@ impl Connection {
     }
 
     fn record(&self, event: FrameEvent) {
-        self.journal.record(event);
-    }
-
-    fn failed(&self, what: &str, e: &io::Error) -> Cut {
-        if self.stopping() {
-            return Cut::Stopping;
-        }
-        trace::info(format_args!("conn {}: {what} failed: {e}", self.conn));
-        self.record(FrameEvent::PeerReset { conn: self.conn });
-        Cut::Reset
-    }
-
-    fn stopping(&self) -> bool {
-        self.shared.stop.is_requested()
+        self.conn.record(event);
     }
 }
 

@@ -18,6 +18,7 @@
 //! | [`stop`] | the stop signal a serving thread waits on next to its socket |
 //! | [`udp_server`] | the UDP reply server and its faults (lost datagrams, strangers, silence) |
 //! | [`tcp_server`] | the TCP line server and its faults (trickled bytes, early close) |
+//! | `conn` (private) | what the TCP line server and the framed server share: listening, accepting, a thread per connection, journaling its life, stopping |
 //! | [`line_protocol`] | chapter 6's echo protocol and what its four servers share |
 //! | [`echo_iterative`], [`echo_fork`], [`echo_threads`], [`echo_poll`] | the four concurrency models: one client at a time, a process per client, a thread per client, an event loop |
 //! | [`loadgen`] | the load generator: many connections, every reply checked, latency and memory measured |
@@ -36,7 +37,9 @@
 //! The programs in `src/bin/` are thin: they parse arguments, build the options, and call into
 //! these modules.
 
+#[cfg(feature = "cli")]
 pub mod cli;
+mod conn;
 pub mod daemon;
 pub mod echo_fork;
 pub mod echo_iterative;

@@ -121,22 +121,15 @@ impl Drop for Detached {
     }
 }
 
+/// Runs the daemon program to its end (`--detach` returns once the daemon runs; a refusal at
+/// once); killed if it is not done by the deadline, and the test then fails on its status.
 fn run_to_end(args: &[&str], pidfile: &Path) -> Output {
-    let child = Command::new(DAEMON)
+    assert_cmd::Command::new(DAEMON)
         .args(args)
         .arg("--pidfile")
         .arg(pidfile)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    rx.recv_timeout(DEADLINE)
-        .expect("the program ends in time")
+        .timeout(DEADLINE)
+        .output()
         .unwrap()
 }
 
@@ -334,4 +327,76 @@ fn reports_errors_in_one_line() {
         assert!(stderr.contains("cannot write"), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
+}
+
+/// Whether this test runs as root (effective uid 0, from the `Uid:` line of /proc/self/status).
+fn am_root() -> bool {
+    fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|ids| ids.split_whitespace().nth(1).map(|e| e == "0"))
+        .unwrap_or(false)
+}
+
+/// `sleep` running as user nobody, killed and reaped when dropped.
+struct Nobody(Child);
+
+impl Nobody {
+    /// Starts it and waits until it really runs as nobody (setpriv changes user, then runs
+    /// sleep in the same process). The kernel has no event for that, so this looks again
+    /// every few milliseconds, until the deadline.
+    fn start() -> Nobody {
+        let child = Command::new("/usr/bin/setpriv")
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+            .args(["sleep", "60"])
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        let nobody = Nobody(child);
+        let status = format!("/proc/{}/status", nobody.0.id());
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let text = fs::read_to_string(&status).unwrap_or_default();
+            if text.lines().any(|l| l.starts_with("Uid:\t65534\t")) {
+                return nobody;
+            }
+            assert!(Instant::now() < deadline, "setpriv never became nobody");
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for Nobody {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A process of another user exists (`kill(pid, 0)` may say EPERM) and does not hold our
+/// listener: the same verdict whoever runs the check. Not as root, PID 1 is another user's
+/// process, and its descriptors cannot even be read; root may read every process's, so as root
+/// the other user's process is a `sleep` started as nobody.
+#[test]
+fn a_process_of_another_user_does_not_hold_our_listener() {
+    let dir = TempDir::new("other-user");
+    let pidfile = dir.0.join("daemon.pid");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (_nobody, pid) = if !am_root() {
+        (None, 1)
+    } else if Path::new("/usr/bin/setpriv").exists() {
+        let nobody = Nobody::start();
+        let pid = nobody.0.id() as i32;
+        (Some(nobody), pid)
+    } else {
+        println!("skipped: running as root, and there is no setpriv to run a process as nobody");
+        return;
+    };
+    daemon::write_pid_file(&pidfile, pid, port).unwrap();
+    assert_eq!(
+        daemon::check(&pidfile, Duration::from_secs(2)).unwrap(),
+        daemon::Verdict::PortHeldByAnother
+    );
 }

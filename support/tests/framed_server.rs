@@ -93,13 +93,21 @@ fn close_mid_frame_and_over_limit_break_the_first_reply() {
 fn the_program_announces_its_port() {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_framed-server"))
         .args(["--port", "0"])
+        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut first = [0u8; 13];
-    let read = child.stdout.take().unwrap().read_exact(&mut first);
+    let mut stdout = child.stdout.take().unwrap();
+    // Read on a thread of its own, so that the wait for the line has a deadline.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut first = [0u8; 13];
+        let _ = tx.send(stdout.read_exact(&mut first).map(|()| first));
+    });
+    let first = rx.recv_timeout(Duration::from_secs(10));
+    // Killing the server also ends the reading thread, should it still wait.
     let _ = child.kill();
     let _ = child.wait();
-    read.unwrap();
+    let first = first.expect("the first line in time").unwrap();
     assert_eq!(&first, b"listening on ");
 }

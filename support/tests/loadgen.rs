@@ -8,6 +8,8 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+use support::daemon::reserve_port;
+
 const DEADLINE: Duration = Duration::from_secs(20);
 
 /// A server child process, killed and reaped when dropped, even when the test fails.
@@ -45,11 +47,13 @@ impl Drop for Server {
     }
 }
 
-/// Runs loadgen to its end; it bounds itself with --timeout.
+/// Runs loadgen to its end. It bounds itself with --timeout; the test's deadline, a little
+/// later, kills it if that fails.
 fn loadgen(args: &[String]) -> (Output, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_loadgen"))
+    let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_loadgen"))
         .args(args)
         .args(["--timeout", "15"])
+        .timeout(DEADLINE)
         .output()
         .expect("loadgen runs");
     let text = String::from_utf8_lossy(&output.stdout).into_owned()
@@ -115,7 +119,9 @@ fn a_wrong_echo_is_an_error() {
 
 #[test]
 fn a_run_beyond_the_descriptor_limit_says_so() {
-    let (output, text) = loadgen(&args(9, &["-c", "10000000"]));
+    // Bound, never listening: nothing answers there, should loadgen ever try.
+    let (_reserved, port) = reserve_port().unwrap();
+    let (output, text) = loadgen(&args(port, &["-c", "10000000"]));
     assert_eq!(output.status.code(), Some(1), "{text}");
     assert!(text.contains("descriptors"), "{text}");
     assert!(text.contains("ulimit -n"), "{text}");
@@ -123,10 +129,8 @@ fn a_run_beyond_the_descriptor_limit_says_so() {
 
 #[test]
 fn refused_connections_are_errors() {
-    // A port nobody listens on: bound, never listening.
-    let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = socket.local_addr().unwrap().port();
-    drop(socket);
+    // A port nobody listens on: bound, never listening, and kept so while the test runs.
+    let (_reserved, port) = reserve_port().unwrap();
     let (output, text) = loadgen(&args(port, &["-c", "5", "-m", "1"]));
     assert!(!output.status.success(), "{text}");
     assert!(text.contains("5 connect failed"), "{text}");

@@ -1,18 +1,116 @@
 //! The programs in `src/bin/`, run as child processes the way a learner runs them.
+//!
+//! A program that runs to its end (`--help`, wrong arguments, a client) is run with `assert_cmd`,
+//! which kills it when the deadline passes. A server runs until stopped, so it is started as a
+//! [`Guard`], which the test talks to while it runs.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream, UdpSocket};
-use std::process::{ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
+use std::path::Path;
+use std::process::{ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+use assert_cmd::cargo::cargo_bin;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use predicates::prelude::*;
+use support::daemon::reserve_port;
 use support::tcp_server::{TcpLineServer, TcpOptions};
 use support::udp_server::{UdpOptions, UdpServer};
 
 const DEADLINE: Duration = Duration::from_secs(10);
+
+/// Every program, and the options its `--help` must mention.
+const PROGRAMS: &[(&str, &[&str])] = &[
+    ("daemon", &["--pidfile", "--port", "--detach"]),
+    ("fork-server", SERVER_OPTIONS),
+    (
+        "framed-server",
+        &[
+            "--host",
+            "--port",
+            "--trace",
+            "--trickle",
+            "--slice",
+            "--seed",
+            "--coalesce",
+            "--large",
+            "--close-mid-frame",
+            "--over-limit",
+        ],
+    ),
+    ("iterative-server", SERVER_OPTIONS),
+    (
+        "loadgen",
+        &[
+            "--host",
+            "--port",
+            "--connections",
+            "--messages",
+            "--think-ms",
+            "--size",
+            "--timeout",
+            "--connect-batch",
+            "--pid",
+            "--csv",
+            "--label",
+        ],
+    ),
+    ("plot", &["--out", "--table", "--title"]),
+    ("poll-server", SERVER_OPTIONS),
+    ("socket-zoo", &[]),
+    ("tcp-client", &["--no-half-close"]),
+    (
+        "tcp-server",
+        &[
+            "--host",
+            "--port",
+            "--trace",
+            "--tag",
+            "--trickle-ms",
+            "--close-early",
+            "--max-line",
+        ],
+    ),
+    ("thread-server", SERVER_OPTIONS),
+    ("udp-client", &["--bind", "--wait-ms"]),
+    (
+        "udp-server",
+        &[
+            "--host",
+            "--port",
+            "--trace",
+            "--tag",
+            "--drop-first",
+            "--stranger",
+            "--silent",
+        ],
+    ),
+];
+
+/// The options of chapter 6's four servers.
+const SERVER_OPTIONS: &[&str] = &["--host", "--port", "--trace", "--backlog", "--max-line"];
+
+/// The programs that take `--host`, and fail on one that does not resolve.
+const SERVERS: &[&str] = &[
+    "udp-server",
+    "tcp-server",
+    "framed-server",
+    "iterative-server",
+    "fork-server",
+    "thread-server",
+    "poll-server",
+];
+
+/// Runs `program` to its end, with nothing on standard input; killed if it is not done by the
+/// deadline (the assertions then fail on its status).
+fn run(program: &str, args: &[&str]) -> assert_cmd::Command {
+    let mut command = assert_cmd::Command::new(cargo_bin(program));
+    command.args(args).write_stdin("").timeout(DEADLINE);
+    command
+}
 
 /// A child process that is killed and reaped when dropped, even when a test fails.
 ///
@@ -22,7 +120,6 @@ struct Guard {
     pid: Pid,
     exited: mpsc::Receiver<ExitStatus>,
     status: Option<ExitStatus>,
-    stdin: Option<ChildStdin>,
     stdout: Option<ChildStdout>,
     stderr: Option<ChildStderr>,
 }
@@ -38,17 +135,16 @@ impl Drop for Guard {
 }
 
 impl Guard {
-    fn start(program: &str, args: &[&str]) -> Guard {
+    fn start(program: &Path, args: &[&str]) -> Guard {
         let mut child = Command::new(program)
             .args(args)
-            .stdin(Stdio::piped())
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
-        let (stdin, stdout, stderr) =
-            (child.stdin.take(), child.stdout.take(), child.stderr.take());
+        let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
         let (tx, exited) = mpsc::channel();
         thread::spawn(move || {
             if let Ok(status) = child.wait() {
@@ -59,7 +155,6 @@ impl Guard {
             pid,
             exited,
             status: None,
-            stdin,
             stdout,
             stderr,
         }
@@ -72,12 +167,6 @@ impl Guard {
     /// Lines of standard output, each delivered as soon as it is printed.
     fn stdout_lines(&mut self) -> mpsc::Receiver<String> {
         lines_of(self.stdout.take().unwrap())
-    }
-
-    fn feed(&mut self, input: &[u8]) {
-        let mut stdin = self.stdin.take().unwrap();
-        stdin.write_all(input).unwrap();
-        // Dropping stdin closes the pipe: the program reads end of input.
     }
 
     fn wait(&mut self) -> ExitStatus {
@@ -119,15 +208,6 @@ fn next_line(lines: &mpsc::Receiver<String>) -> String {
         .expect("a line on standard output in time")
 }
 
-/// Every remaining line, until the program closes its standard output.
-fn rest(lines: &mpsc::Receiver<String>) -> Vec<String> {
-    let mut all = Vec::new();
-    while let Ok(line) = lines.recv_timeout(DEADLINE) {
-        all.push(line);
-    }
-    all
-}
-
 /// The port announced by `listening on ADDR:PORT`.
 fn announced_port(line: &str, host: &str) -> u16 {
     let addr = line
@@ -142,10 +222,7 @@ fn announced_port(line: &str, host: &str) -> u16 {
 
 #[test]
 fn udp_server_announces_its_port_and_answers() {
-    let mut server = Guard::start(
-        env!("CARGO_BIN_EXE_udp-server"),
-        &["--port", "0", "--tag", "demo"],
-    );
+    let mut server = Guard::start(&cargo_bin("udp-server"), &["--port", "0", "--tag", "demo"]);
     let lines = server.stdout_lines();
     let port = announced_port(&next_line(&lines), "127.0.0.1");
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -163,7 +240,7 @@ fn udp_server_announces_its_port_and_answers() {
 
 #[test]
 fn tcp_server_announces_its_port_and_answers_on_ipv6() {
-    let mut server = Guard::start(env!("CARGO_BIN_EXE_tcp-server"), &["--host", "::1"]);
+    let mut server = Guard::start(&cargo_bin("tcp-server"), &["--host", "::1"]);
     let lines = server.stdout_lines();
     let port = announced_port(&next_line(&lines), "[::1]");
     let mut stream = TcpStream::connect(("::1", port)).unwrap();
@@ -187,21 +264,23 @@ fn udp_client_prints_what_arrives_and_from_where() {
     .unwrap();
     let addr = server.local_addr();
     let port = addr.port().to_string();
-    let mut client = Guard::start(
-        env!("CARGO_BIN_EXE_udp-client"),
-        &["127.0.0.1", &port, "--wait-ms", "200"],
-    );
-    let lines = client.stdout_lines();
-    client.feed(b"hello\nworld\n");
-    assert!(next_line(&lines).starts_with("bound to 0.0.0.0:"));
+    let output = run("udp-client", &["127.0.0.1", &port, "--wait-ms", "200"])
+        .write_stdin("hello\nworld\n")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let stdout = String::from_utf8(output).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("bound to 0.0.0.0:"), "{stdout}");
     assert_eq!(
-        rest(&lines),
-        vec![
+        lines[1..],
+        [
             format!("from {addr}: demo HELLO"),
             format!("from {addr}: demo WORLD"),
         ]
     );
-    assert!(client.wait().success());
 }
 
 #[test]
@@ -211,22 +290,24 @@ fn tcp_client_shows_each_read_the_half_close_and_the_close() {
         .unwrap();
     let addr = server.local_addr();
     let port = addr.port().to_string();
-    let mut client = Guard::start(env!("CARGO_BIN_EXE_tcp-client"), &["localhost", &port]);
-    let lines = client.stdout_lines();
-    client.feed(b"hello\nworld\n");
-    let first = next_line(&lines);
+    let output = run("tcp-client", &["localhost", &port])
+        .write_stdin("hello\nworld\n")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let stdout = String::from_utf8(output).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    let first = lines[0];
     assert!(
         first.starts_with("connected 127.0.0.1:") && first.ends_with(&format!(" -> {addr}")),
         "{first}"
     );
-    let rest = rest(&lines);
-    assert!(
-        rest.contains(&"sent FIN (half-close)".to_string()),
-        "{rest:?}"
-    );
-    assert_eq!(rest.last().map(String::as_str), Some("peer closed"));
+    assert!(lines.contains(&"sent FIN (half-close)"), "{stdout}");
+    assert_eq!(lines.last(), Some(&"peer closed"));
     // However the stream was cut into reads, together they are exactly what the server sent.
-    let received: String = rest
+    let received: String = lines
         .iter()
         .filter_map(|l| l.strip_prefix("recv "))
         .map(|l| {
@@ -237,51 +318,104 @@ fn tcp_client_shows_each_read_the_half_close_and_the_close() {
         })
         .collect();
     assert_eq!(received, r"HELLO\nWORLD\nreceived 2 lines\nbye\n");
-    assert!(client.wait().success());
 }
 
 #[test]
 fn tcp_client_reports_a_refused_connection_in_one_line() {
-    // A port that was free a moment ago: bind, note it, close.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-        .to_string();
-    let mut client = Guard::start(env!("CARGO_BIN_EXE_tcp-client"), &["127.0.0.1", &port]);
-    client.feed(b"");
-    let status = client.wait();
-    assert_eq!(status.code(), Some(1));
-    let stderr = client.stderr();
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("cannot connect"), "{stderr}");
+    // Bound and not listening: a connect is refused, and no other program can take the port
+    // while the socket lives.
+    let (_reserved, port) = reserve_port().unwrap();
+    run("tcp-client", &["127.0.0.1", &port.to_string()])
+        .assert()
+        .code(1)
+        .stderr(one_line().and(predicate::str::contains("cannot connect")));
 }
 
 #[test]
 fn servers_report_a_bad_host_in_one_line() {
-    for program in [
-        env!("CARGO_BIN_EXE_udp-server"),
-        env!("CARGO_BIN_EXE_tcp-server"),
-    ] {
-        let mut server = Guard::start(program, &["--host", "no such host.invalid"]);
-        assert_eq!(server.wait().code(), Some(1));
-        assert_eq!(server.stderr().lines().count(), 1);
+    for program in SERVERS {
+        run(program, &["--host", "no such host.invalid"])
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(one_line().and(no_panic()));
     }
 }
 
 #[test]
 fn every_program_explains_itself_with_help() {
-    for program in [
-        env!("CARGO_BIN_EXE_udp-server"),
-        env!("CARGO_BIN_EXE_udp-client"),
-        env!("CARGO_BIN_EXE_tcp-server"),
-        env!("CARGO_BIN_EXE_tcp-client"),
-    ] {
-        let output = Command::new(program).arg("--help").output().unwrap();
-        assert!(output.status.success(), "{program} --help");
-        let text = String::from_utf8_lossy(&output.stdout);
-        assert!(text.contains("Usage:"), "{program}: {text}");
-        assert!(text.contains("--help"), "{program}: {text}");
+    for (program, options) in PROGRAMS {
+        let assert = run(program, &["--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(format!("Usage: {program}")));
+        let text = String::from_utf8_lossy(&assert.get_output().stdout);
+        for option in options.iter().chain(&["--help", "--version"]) {
+            assert!(
+                text.contains(option),
+                "{program} --help does not mention {option}:\n{text}"
+            );
+        }
     }
+}
+
+/// Wrong usage is the caller's mistake, not the program's: exit status 2 and one message that
+/// says what is wrong, with no panic and nothing on standard output.
+#[test]
+fn every_program_refuses_an_unknown_option_with_one_usage_message() {
+    for (program, _) in PROGRAMS {
+        run(program, &["--no-such-option"])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(
+                one_error()
+                    .and(predicate::str::contains("--no-such-option"))
+                    .and(predicate::str::contains(format!("Usage: {program}")).count(1))
+                    .and(no_panic()),
+            );
+    }
+}
+
+#[test]
+fn every_program_refuses_a_number_that_is_not_one() {
+    let pidfile = std::env::temp_dir().join("never-written.pid");
+    let pidfile = pidfile.to_str().unwrap();
+    let mut cases: Vec<(&str, Vec<&str>)> = SERVERS
+        .iter()
+        .map(|program| (*program, vec!["--port", "notanumber"]))
+        .collect();
+    cases.extend([
+        ("daemon", vec!["--pidfile", pidfile, "--port", "notanumber"]),
+        ("loadgen", vec!["--port", "notanumber"]),
+        ("tcp-client", vec!["127.0.0.1", "notanumber"]),
+        ("udp-client", vec!["127.0.0.1", "notanumber"]),
+        ("plot", vec!["--out", "x.svg", "--title"]),
+    ]);
+    for (program, args) in cases {
+        let expected = if program == "plot" {
+            "--title"
+        } else {
+            "notanumber"
+        };
+        run(program, &args).assert().code(2).stdout("").stderr(
+            one_error()
+                .and(predicate::str::contains(expected))
+                .and(no_panic()),
+        );
+    }
+}
+
+/// Standard error is exactly one line.
+fn one_line() -> impl Predicate<str> {
+    predicate::function(|text: &str| text.lines().count() == 1)
+}
+
+/// Exactly one line of standard error says `error:` (clap adds usage and a hint around it).
+fn one_error() -> impl Predicate<str> {
+    predicate::function(|text: &str| text.lines().filter(|l| l.starts_with("error:")).count() == 1)
+}
+
+fn no_panic() -> impl Predicate<str> {
+    predicate::str::contains("panicked").not()
 }
