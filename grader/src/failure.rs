@@ -145,7 +145,10 @@ impl Transcript {
             let text = if !cut || i < MAX_INPUT_LINES - 2 || i == input.len() - 1 {
                 quote(line.as_bytes())
             } else if i == MAX_INPUT_LINES - 2 {
-                format!("… ({} more lines of input)", input.len() - MAX_INPUT_LINES + 1)
+                format!(
+                    "… ({} more lines of input)",
+                    input.len() - MAX_INPUT_LINES + 1
+                )
             } else {
                 continue;
             };

@@ -102,16 +102,15 @@ pub enum Sleep {
 pub fn finish_telling_sleep(mut run: Run, deadline: Instant) -> (Outcome, Sleep) {
     const STRETCH: Duration = Duration::from_secs(2);
     let mut sleep = Sleep::Unknown;
-    if run.wait_exit(deadline - STRETCH).is_none() {
-        if let Some(before) = wakeups(run.pid()) {
-            if run.wait_exit(deadline).is_none() {
-                sleep = match wakeups(run.pid()) {
-                    Some(after) if after > before => Sleep::WakesUp,
-                    Some(_) => Sleep::Forever,
-                    None => Sleep::Unknown,
-                };
-            }
-        }
+    if run.wait_exit(deadline - STRETCH).is_none()
+        && let Some(before) = wakeups(run.pid())
+        && run.wait_exit(deadline).is_none()
+    {
+        sleep = match wakeups(run.pid()) {
+            Some(after) if after > before => Sleep::WakesUp,
+            Some(_) => Sleep::Forever,
+            None => Sleep::Unknown,
+        };
     }
     (run.finish(deadline), sleep)
 }

@@ -412,12 +412,12 @@ pub fn run(load: &Load) -> io::Result<Report> {
                 continue;
             }
             let c = &mut conns[i];
-            if c.written < c.sent.len() {
-                if let Err(kind) = flush(c) {
-                    report.errors.add(kind);
-                    finish(c);
-                    continue;
-                }
+            if c.written < c.sent.len()
+                && let Err(kind) = flush(c)
+            {
+                report.errors.add(kind);
+                finish(c);
+                continue;
             }
             match receive(c, &mut buf, load) {
                 Ok(Some(latency)) => {

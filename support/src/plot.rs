@@ -503,20 +503,20 @@ pub fn svg(rows: &[Row], title: &str) -> String {
                     continue;
                 };
                 path.push(format!("{x:.1},{y:.1}"));
-                if let (Some(ylo), Some(yhi)) = (py(sp.low), py(sp.high)) {
-                    if sp.high > sp.low {
+                if let (Some(ylo), Some(yhi)) = (py(sp.low), py(sp.high))
+                    && sp.high > sp.low
+                {
+                    let _ = writeln!(
+                        s,
+                        r#"<line x1="{x:.1}" y1="{ylo:.1}" x2="{x:.1}" y2="{yhi:.1}" stroke="{color}" stroke-width="1.5"/>"#
+                    );
+                    for yy in [ylo, yhi] {
                         let _ = writeln!(
                             s,
-                            r#"<line x1="{x:.1}" y1="{ylo:.1}" x2="{x:.1}" y2="{yhi:.1}" stroke="{color}" stroke-width="1.5"/>"#
+                            r#"<line x1="{:.1}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="{color}" stroke-width="1.5"/>"#,
+                            x - 4.0,
+                            x + 4.0
                         );
-                        for yy in [ylo, yhi] {
-                            let _ = writeln!(
-                                s,
-                                r#"<line x1="{:.1}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="{color}" stroke-width="1.5"/>"#,
-                                x - 4.0,
-                                x + 4.0
-                            );
-                        }
                     }
                 }
                 let fill = if p.errors() > 0.0 { "white" } else { color };

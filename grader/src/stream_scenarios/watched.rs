@@ -212,7 +212,10 @@ pub fn one_socket_and_no_leak<E: ServerEvent>(
         },
     );
     let (looks, (outcome, seen_at_end)) = started.map_err(|e| {
-        Failure::setup(chapter, format!("could not start {}: {e}", subject.shown_as))
+        Failure::setup(
+            chapter,
+            format!("could not start {}: {e}", subject.shown_as),
+        )
     })?;
     let events = settled(server.journal());
     let mut conversation = Conversation::new(protocol, &scenario, &outcome, &events, &lines, None);

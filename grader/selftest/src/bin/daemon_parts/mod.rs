@@ -193,10 +193,10 @@ fn listening(port: u16) -> io::Result<Vec<String>> {
 
 fn holds(pid: i32, inodes: &[String]) -> io::Result<bool> {
     for entry in std::fs::read_dir(format!("/proc/{pid}/fd"))?.flatten() {
-        if let Ok(target) = std::fs::read_link(entry.path()) {
-            if inodes.iter().any(|i| target.as_os_str() == i.as_str()) {
-                return Ok(true);
-            }
+        if let Ok(target) = std::fs::read_link(entry.path())
+            && inodes.iter().any(|i| target.as_os_str() == i.as_str())
+        {
+            return Ok(true);
         }
     }
     Ok(false)
