@@ -361,10 +361,10 @@ impl Hint {
                 and 1 is for errors once the program runs"
                 .into(),
             NotInteractive { .. } => "a person types one line and waits for its reply before \
-                typing the next: print each reply as soon as it has come (and flush standard \
-                output, which `println!` does at every newline when it is a terminal, not when it \
-                is a pipe), before reading the next line of input. Do not read all of standard \
-                input first"
+                typing the next: print each reply as soon as it has come, before reading the \
+                next line of input (Rust's standard output flushes at every newline; a \
+                `BufWriter` around it does not, so flush it after each reply). Do not read all of \
+                standard input first"
                 .into(),
             SplitWrites { .. } => "each message reached the server about 40 ms after the one \
                 before: the program writes a message in two pieces (a line, then its newline; a \

@@ -12,6 +12,7 @@
 //! | module | what it holds |
 //! | --- | --- |
 //! | [`manifest`] | the one list of exercises: name, chapter, section, checks |
+//! | [`contracts`] | every sentence of every contract, and the checks that hold a program to it |
 //! | [`grading`] | one grading run: build, run the checks, group failures by cause, the verdict last |
 //! | [`target`] | which package is graded, where the repository is, building each program before any clock starts |
 //! | [`program`] | a program as a child: start, feed, watch its output, end it, reap it |
@@ -61,6 +62,7 @@
 //!    `cargo test -p grader -- NAME`.
 
 pub mod checks;
+pub mod contracts;
 pub mod datagram_client;
 pub mod datagrams;
 pub mod diagnose;
