@@ -2,8 +2,10 @@
 //!
 //! `cargo test -p grader` grades `exercises/`; with `SOCKLAB_TARGET=solutions` it grades
 //! `solutions/`. Each exercise is built on its own, so one that does not compile fails alone.
-//! The two packages have binaries of the same names, so each builds into a target directory of
-//! its own under `target/socklab/`, and neither overwrites the other's programs.
+//! Programs build into the workspace's own `target/`, where the grader's build has already
+//! compiled most of what they need (a learner's first run compiles each dependency once), except
+//! the solutions: they have the exercises' names, so they build into `target/socklab/solutions`
+//! and never overwrite a learner's program.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -66,7 +68,10 @@ fn find_workspace(from: &Path) -> Option<PathBuf> {
 /// Builds one program of `package` and returns it, or the compiler's message.
 pub fn build(package: &str, bin: &str, shown_as: String) -> Result<Subject, String> {
     let root = workspace_root();
-    let target_dir = root.join("target").join("socklab").join(package);
+    let target_dir = match package {
+        "solutions" => root.join("target").join("socklab").join(package),
+        _ => root.join("target"),
+    };
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
         .current_dir(&root)
