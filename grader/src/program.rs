@@ -297,6 +297,18 @@ impl Lines {
     }
 }
 
+/// What a child may do that an ordinary user's program may not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Powers {
+    /// Whatever the grader's user has.
+    AsGiven,
+    /// As root, everything but CAP_SYS_PTRACE.
+    WithoutPtrace,
+}
+
+/// The capability that lets root read any process's descriptors (`linux/capability.h`).
+const CAP_SYS_PTRACE: libc::c_ulong = 19;
+
 /// A running child process. Dropping it kills its process group and reaps it.
 pub struct Run {
     pid: i32,
@@ -315,6 +327,23 @@ pub struct Run {
 impl Run {
     /// Starts `subject` with `args`.
     pub fn start(subject: &Subject, args: &[String], input: Input) -> io::Result<Run> {
+        Run::start_with(subject, args, input, Powers::AsGiven)
+    }
+
+    /// Starts `subject` as [`Run::start`] does, but, when the grader is root, without
+    /// CAP_SYS_PTRACE, the capability that lets root read any process's descriptors: a program
+    /// that hides them (not dumpable) is then hidden from root as from a learner, and
+    /// [`crate::learner_view::hidden`] can tell. For programs whose sockets a check looks at.
+    pub fn start_as_learner(subject: &Subject, args: &[String], input: Input) -> io::Result<Run> {
+        Run::start_with(subject, args, input, Powers::WithoutPtrace)
+    }
+
+    fn start_with(
+        subject: &Subject,
+        args: &[String],
+        input: Input,
+        powers: Powers,
+    ) -> io::Result<Run> {
         let mut command = Command::new(&subject.exe);
         command
             .args(args)
@@ -334,8 +363,12 @@ impl Run {
         // It fires when the thread that started the child ends; every `Run` is dropped (and its
         // child killed) by then anyway.
         unsafe {
-            command.pre_exec(|| {
+            command.pre_exec(move || {
                 libc::close_range(3, libc::c_uint::MAX, libc::CLOSE_RANGE_CLOEXEC as i32);
+                // Out of the bounding set, so the program does not get it back at exec.
+                if powers == Powers::WithoutPtrace && libc::geteuid() == 0 {
+                    libc::prctl(libc::PR_CAPBSET_DROP, CAP_SYS_PTRACE, 0, 0, 0);
+                }
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
                 // The grader blocks SIGINT, SIGTERM and SIGHUP in all its threads (see
                 // end_children_on_interrupt), and a child inherits the mask: the program under

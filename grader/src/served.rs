@@ -30,7 +30,8 @@ pub enum Started {
 /// Starts `subject` with `args` and standard input open, and waits for its first line.
 pub fn start(subject: &Subject, args: &[&str]) -> io::Result<Started> {
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let run = Run::start(subject, &args, Input::Open)?;
+    // As a learner's program would be: what it hides from a learner, it hides from root too.
+    let run = Run::start_as_learner(subject, &args, Input::Open)?;
     let served = Served { run };
     if !served.run.wait_stdout_lines(1, Instant::now() + FINISH) {
         return Ok(Started::Silent(served));
