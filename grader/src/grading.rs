@@ -21,7 +21,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use crate::failure::Failure;
 use crate::hint::Hint;
 use crate::manifest::{EXERCISES, Exercise};
-use crate::program::{self, Subject};
+use crate::program::Subject;
 use crate::target::{self, Target};
 
 /// Checks wait on the network and on child processes, not on the CPU: run several at once.
@@ -41,7 +41,7 @@ type Results = Arc<Mutex<BTreeMap<&'static str, BTreeMap<usize, (&'static str, V
 
 /// Runs `cargo test -p grader` with the command line's arguments.
 pub fn main() -> ExitCode {
-    program::end_children_on_interrupt();
+    crate::interrupt::end_children_on_interrupt();
     let mut args = Arguments::from_args();
     args.test_threads.get_or_insert(DEFAULT_THREADS);
     let target = match Target::from_env() {

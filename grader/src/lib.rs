@@ -16,6 +16,8 @@
 //! | [`grading`] | one grading run: build, run the checks, group failures by cause, the verdict last |
 //! | [`target`] | which package is graded, where the repository is, building each program before any clock starts |
 //! | [`program`] | a program as a child: start, feed, watch its output, end it, reap it |
+//! | [`printed`] | what a child prints, line by line and time-stamped, to wait on |
+//! | [`interrupt`] | Ctrl-C or SIGTERM during grading: every program it started is killed |
 //! | [`inspect`] | one process's descriptors and sockets, read once from `/proc`, as `ss` would |
 //! | [`learner_view`] | what an ordinary user could see of a program, also when the grader runs as root |
 //! | [`watch`] | a program over time: one socket of the right kind, no leak, what it held when stopped |
@@ -71,6 +73,7 @@ pub mod failure;
 pub mod grading;
 pub mod hint;
 pub mod inspect;
+pub mod interrupt;
 pub mod learner_view;
 pub mod line_client;
 pub mod listen_failure;
@@ -79,6 +82,7 @@ pub mod manifest;
 pub mod meeting;
 pub mod misreading;
 pub mod other_user;
+pub mod printed;
 pub mod processes;
 pub mod program;
 pub mod served;

@@ -6,98 +6,22 @@
 //! Dropping a `Run` kills the whole process group and reaps the child, so a check that fails,
 //! or panics, leaves nothing behind.
 //!
-//! Nor does an interrupted grading. Each child runs in a process group of its own, so the Ctrl-C
-//! a terminal sends to the grader's group never reaches it; instead every live group (and every
-//! detached daemon a check is told about, [`Detached`]) is listed in one registry, and
-//! [`end_children_on_interrupt`] kills them all when the grader gets SIGINT, SIGTERM or SIGHUP.
-//! Should the grader die some other way (SIGKILL), each child gets SIGKILL from the kernel too
-//! (`PR_SET_PDEATHSIG`).
+//! Nor does an interrupted grading: every child is listed in [`crate::interrupt`]'s registry
+//! while it runs, and should the grader die some other way (SIGKILL), each child gets SIGKILL from
+//! the kernel too (`PR_SET_PDEATHSIG`).
 
-use std::collections::BTreeSet;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Condvar, Mutex};
+
+use crate::interrupt::registry;
+use crate::printed::Lines;
+pub use crate::printed::Printed;
 use std::thread;
 use std::time::{Duration, Instant};
-
-/// What a grading run must kill if it is interrupted: the process groups of the children it
-/// runs, and the pids of detached daemons that left every group of ours.
-#[derive(Default)]
-struct Registry {
-    groups: BTreeSet<i32>,
-    detached: BTreeSet<i32>,
-}
-
-static LIVE: Mutex<Registry> = Mutex::new(Registry {
-    groups: BTreeSet::new(),
-    detached: BTreeSet::new(),
-});
-
-fn registry() -> std::sync::MutexGuard<'static, Registry> {
-    // A check that panicked while holding the lock leaves the set itself intact.
-    LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Kills every child a check started, and every detached daemon it was told about, when this
-/// process is asked to stop (SIGINT from a terminal's Ctrl-C, SIGTERM, SIGHUP); then exits with
-/// the shell's status for the signal (128 + its number). Call it first thing in `main`, before
-/// any thread starts: the signals are blocked in every thread and taken by one thread of its own,
-/// which may then take locks and kill freely (a signal handler could do neither). [`Run::start`]
-/// empties the mask again in every child, which would otherwise inherit it.
-pub fn end_children_on_interrupt() {
-    use nix::sys::signal::{SigSet, Signal};
-    let mut signals = SigSet::empty();
-    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
-        signals.add(signal);
-    }
-    if signals.thread_block().is_err() {
-        return;
-    }
-    thread::spawn(move || {
-        let Ok(signal) = signals.wait() else { return };
-        kill_everything_started();
-        eprintln!("grader: stopped by {signal}; every program it started has been killed");
-        std::process::exit(128 + signal as i32);
-    });
-}
-
-/// Kills every live child group and detached daemon. Children are reaped by their waiter threads
-/// (or by init, once this process exits).
-fn kill_everything_started() {
-    use nix::sys::signal::{Signal, kill, killpg};
-    use nix::unistd::Pid;
-    let live = registry();
-    for &group in &live.groups {
-        let _ = killpg(Pid::from_raw(group), Signal::SIGKILL);
-    }
-    for &pid in &live.detached {
-        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-    }
-}
-
-/// A daemon that detached itself (a new session, so no group of ours holds it): killed when
-/// this guard is dropped, and by [`end_children_on_interrupt`] if grading is interrupted first.
-pub struct Detached(i32);
-
-impl Detached {
-    pub fn track(pid: i32) -> Detached {
-        registry().detached.insert(pid);
-        Detached(pid)
-    }
-}
-
-impl Drop for Detached {
-    fn drop(&mut self) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.0),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-        registry().detached.remove(&self.0);
-    }
-}
 
 /// How long a program may take to finish a conversation that should take milliseconds. Only a
 /// wrong program ever waits this long, so it is generous: a loaded machine must never fail a
@@ -120,13 +44,6 @@ pub enum Input {
     Lines(Vec<String>),
     /// Nothing is written and standard input stays open until [`Run::close_stdin`].
     Open,
-}
-
-/// A line printed by the child, and when the grader read it.
-#[derive(Clone, Debug)]
-pub struct Printed {
-    pub at: Instant,
-    pub text: String,
 }
 
 /// How a run ended.
@@ -198,102 +115,6 @@ impl Outcome {
             message.push_str(next.text.trim());
         }
         Some(message)
-    }
-}
-
-/// Lines a stream has printed so far, shared between its reader thread and the grader.
-#[derive(Default)]
-struct Lines {
-    state: Mutex<LinesState>,
-    changed: Condvar,
-}
-
-#[derive(Default)]
-struct LinesState {
-    lines: Vec<Printed>,
-    /// Bytes after the last newline.
-    partial: Vec<u8>,
-    closed: bool,
-}
-
-impl Lines {
-    fn pump(self: Arc<Self>, mut from: impl Read + Send + 'static) {
-        thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            loop {
-                let n = from.read(&mut buf).unwrap_or(0);
-                let mut state = self.state.lock().unwrap();
-                if n == 0 {
-                    // End of the pipe: every holder of its write end has exited or closed it.
-                    if !state.partial.is_empty() {
-                        let text = String::from_utf8_lossy(&state.partial).into_owned();
-                        state.partial.clear();
-                        state.lines.push(Printed {
-                            at: Instant::now(),
-                            text,
-                        });
-                    }
-                    state.closed = true;
-                    self.changed.notify_all();
-                    return;
-                }
-                state.partial.extend_from_slice(&buf[..n]);
-                while let Some(nl) = state.partial.iter().position(|&b| b == b'\n') {
-                    let mut line: Vec<u8> = state.partial.drain(..=nl).collect();
-                    line.pop();
-                    if line.last() == Some(&b'\r') {
-                        line.pop();
-                    }
-                    let text = String::from_utf8_lossy(&line).into_owned();
-                    state.lines.push(Printed {
-                        at: Instant::now(),
-                        text,
-                    });
-                }
-                self.changed.notify_all();
-            }
-        });
-    }
-
-    fn wait_for(&self, count: usize, deadline: Instant) -> bool {
-        let mut state = self.state.lock().unwrap();
-        while state.lines.len() < count && !state.closed {
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            state = self.changed.wait_timeout(state, deadline - now).unwrap().0;
-        }
-        state.lines.len() >= count
-    }
-
-    /// Waits a little for the reader to reach the end of the pipe, so that what a process wrote
-    /// just before exiting is not lost.
-    fn wait_closed(&self, deadline: Instant) {
-        let mut state = self.state.lock().unwrap();
-        while !state.closed {
-            let now = Instant::now();
-            if now >= deadline {
-                return;
-            }
-            state = self.changed.wait_timeout(state, deadline - now).unwrap().0;
-        }
-    }
-
-    fn snapshot_len(&self) -> usize {
-        self.state.lock().unwrap().lines.len()
-    }
-
-    fn snapshot(&self) -> Vec<Printed> {
-        let state = self.state.lock().unwrap();
-        let mut lines = state.lines.clone();
-        if !state.partial.is_empty() {
-            lines.push(Printed {
-                at: Instant::now(),
-                text: String::from_utf8_lossy(&state.partial).into_owned(),
-            });
-        }
-        lines
     }
 }
 
@@ -371,7 +192,7 @@ impl Run {
                 }
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
                 // The grader blocks SIGINT, SIGTERM and SIGHUP in all its threads (see
-                // end_children_on_interrupt), and a child inherits the mask: the program under
+                // crate::interrupt), and a child inherits the mask: the program under
                 // test must start with none blocked, as it would from a shell.
                 let mut none: libc::sigset_t = std::mem::zeroed();
                 libc::sigemptyset(&mut none);
@@ -602,10 +423,7 @@ mod tests {
         assert_eq!(out.ending, Ending::StillRunning);
         // The grandchild holds the stdout pipe: the pipe reaches its end only once the
         // grandchild, which was in the same process group, is dead too.
-        assert!(
-            stdout.state.lock().unwrap().closed,
-            "the grandchild still runs"
-        );
+        assert!(stdout.is_closed(), "the grandchild still runs");
     }
 
     #[test]

@@ -110,7 +110,7 @@ fn main() -> ExitCode {
     if std::env::var_os(interrupted::ROLE).is_some() {
         return grader::grading::main();
     }
-    grader::program::end_children_on_interrupt();
+    grader::interrupt::end_children_on_interrupt();
     let mut args = Arguments::from_args();
     args.test_threads.get_or_insert(DEFAULT_THREADS);
     let mut trials = Vec::new();

@@ -18,6 +18,7 @@ use support::daemon::reserve_port;
 
 use crate::failure::{Failure, Transcript, describe};
 use crate::hint::{CH_DAEMONS, Hint};
+use crate::interrupt::Detached;
 use crate::listeners::FullBacklog;
 use crate::manifest::Check;
 use crate::other_user::{Foreign, UnreadableListener};
@@ -183,17 +184,6 @@ fn support_daemon(subject: &Subject) -> Result<(), Box<Failure>> {
     Ok(())
 }
 
-/// Kills a detached daemon (not our child; its new parent reaps it) when dropped.
-struct DetachedGuard(Option<i32>);
-
-impl Drop for DetachedGuard {
-    fn drop(&mut self) {
-        if let Some(pid) = self.0 {
-            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-        }
-    }
-}
-
 fn support_daemon_detached(subject: &Subject) -> Result<(), Box<Failure>> {
     let dir = folder()?;
     let pidfile = dir.path().join("daemon.pid");
@@ -208,7 +198,9 @@ fn support_daemon_detached(subject: &Subject) -> Result<(), Box<Failure>> {
         .finish(Instant::now() + READY);
     let text = fs::read_to_string(&pidfile).unwrap_or_default();
     let parsed = support::daemon::parse_pid_file(&text);
-    let _guard = DetachedGuard(parsed.map(|(pid, _)| pid));
+    // Not our child (its new parent reaps it): killed when the check ends, or when grading is
+    // interrupted first.
+    let _guard = parsed.map(|(pid, _)| Detached::track(pid));
     let Some((pid, port)) = parsed.filter(|_| launcher.ending == Ending::Exited(0)) else {
         return Err(setup(format!(
             "the detached daemon did not start: {}; {}",
