@@ -37,9 +37,18 @@ fn main() -> std::io::Result<()> {
     loop {
         // accept(): wait for the next connection and get a new socket for it. The listening
         // socket stays as it is, ready for the next client.
-        let (stream, peer) = listener.accept()?;
+        let (stream, peer) = match listener.accept() {
+            Ok(connection) => connection,
+            // EMFILE (too many open descriptors), or another error of the moment: it is not
+            // the server's end. Report it, wait a little (a descriptor may be freed), go on.
+            Err(e) => {
+                eprintln!("accept: {e}");
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                continue;
+            }
+        };
         eprintln!("{peer}: connected");
-        // One client's failure must not stop the server: report it and go on.
+        // One client's failure must not stop the server either: report it and go on.
         match serve(stream) {
             Ok(lines) => eprintln!("{peer}: closed after {lines} lines"),
             Err(e) => eprintln!("{peer}: {e}"),
