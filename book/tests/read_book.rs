@@ -1,5 +1,6 @@
-//! The README's "Read the book" command really writes the book as HTML: the command is
-//! `cargo run -q -p book --bin read-book`, and that binary builds `index.html` and says where.
+//! A reader's path: the README's "Read the book" command really writes the book as HTML (the
+//! command is `cargo run -q -p book --bin read-book`, and that binary builds `index.html` and says
+//! where), and every chapter ends with "Check yourself" questions whose answers open on click.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -83,4 +84,70 @@ fn read_book_refuses_a_wrong_command_line() {
         .expect("run read-book");
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("usage: read-book"));
+}
+
+/// Every numbered chapter ends with "Check yourself": 3 to 5 questions, each a `<details>` whose
+/// `<summary>` is the question and whose body is the answer, which opens on click.
+#[test]
+fn every_chapter_ends_with_check_yourself() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let summary = std::fs::read_to_string(src.join("SUMMARY.md")).expect("read SUMMARY.md");
+    let chapters: Vec<&str> = summary
+        .lines()
+        .filter(|l| l.trim_start().starts_with("- ["))
+        .filter_map(|l| l.split("](").nth(1)?.split(')').next())
+        .collect();
+    assert!(!chapters.is_empty(), "SUMMARY.md lists no chapter");
+    let mut problems = Vec::new();
+    for chapter in chapters {
+        let text = std::fs::read_to_string(src.join(chapter)).expect("read a chapter");
+        problems.extend(check_yourself(chapter, &text));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+fn check_yourself(name: &str, text: &str) -> Vec<String> {
+    let Some(at) = text.find("\n## Check yourself\n") else {
+        return vec![format!("{name}: no \"## Check yourself\" section")];
+    };
+    let section = &text[at + 1..];
+    if section[3..].contains("\n## ") || section.contains("\n# ") {
+        return vec![format!(
+            "{name}: \"Check yourself\" is not the last section"
+        )];
+    }
+    let mut problems = Vec::new();
+    let questions: Vec<&str> = section.split("<details>").skip(1).collect();
+    if !(3..=5).contains(&questions.len()) {
+        problems.push(format!(
+            "{name}: \"Check yourself\" has {} questions, not 3 to 5",
+            questions.len()
+        ));
+    }
+    for q in questions {
+        let answer = q
+            .split_once("</summary>")
+            .and_then(|(_, rest)| rest.split_once("</details>"))
+            .map(|(answer, _)| answer.trim());
+        if !q.trim_start().starts_with("<summary>") || answer.is_none_or(str::is_empty) {
+            problems.push(format!(
+                "{name}: a question is not <details><summary>QUESTION</summary> ANSWER </details>"
+            ));
+        }
+    }
+    problems
+}
+
+#[test]
+fn check_yourself_is_checked() {
+    let q = "<details>\n<summary>Q?</summary>\n\nA.\n\n</details>\n";
+    let good = format!("# One\n\ntext\n\n## Check yourself\n\n{}", q.repeat(3));
+    assert!(check_yourself("one.md", &good).is_empty());
+    assert!(check_yourself("one.md", "# One\n\ntext\n")[0].contains("no \"## Check yourself\""));
+    let two = format!("# One\n\n## Check yourself\n\n{}", q.repeat(2));
+    assert!(check_yourself("one.md", &two)[0].contains("2 questions"));
+    let after = format!("{good}\n## More\n");
+    assert!(check_yourself("one.md", &after)[0].contains("not the last section"));
+    let empty = good.replacen("A.", "", 1);
+    assert!(check_yourself("one.md", &empty)[0].contains("a question is not"));
 }
