@@ -81,6 +81,13 @@ fn chapter_6_tables_and_chart_are_what_plot_draws_from_its_csv_files() {
     let dir = source_dir();
     let chapter = fs::read_to_string(dir.join("ch06-many-clients.md")).expect("read chapter 6");
     fail_on(check_plots("ch06-many-clients.md", &chapter, &dir, "ch06-"));
+    // The chart is drawn with plot's default title: the same one as here.
+    let plot_main = Path::new(env!("CARGO_MANIFEST_DIR")).join("../support/src/bin/plot.rs");
+    let plot_main = fs::read_to_string(plot_main).expect("read support/src/bin/plot.rs");
+    assert!(
+        plot_main.contains(&format!("default_value = \"{PLOT_DEFAULT_TITLE}\"")),
+        "plot's default title is no longer {PLOT_DEFAULT_TITLE:?}: update PLOT_DEFAULT_TITLE"
+    );
 }
 
 /// One image of a chapter.

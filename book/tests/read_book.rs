@@ -68,6 +68,14 @@ fn read_book_writes_index_html_and_prints_where() {
     let html = std::fs::read_to_string(&index).expect("read-book wrote index.html");
     assert!(html.contains("socklab"), "index.html is not the book");
     assert!(out.join("ch03-tcp.html").is_file(), "no chapter page");
+    // The README promises search: mdbook-driver only builds its index with the `search` feature.
+    let has_index = std::fs::read_dir(&out)
+        .unwrap()
+        .any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("searchindex")));
+    assert!(
+        has_index,
+        "read-book wrote no search index: book/Cargo.toml must enable mdbook-driver's `search`"
+    );
     assert!(
         stdout.contains(&format!("file://{}", index.display())),
         "read-book should print the address to open, file://{}; it printed:\n{stdout}",
