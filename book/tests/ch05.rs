@@ -6,7 +6,14 @@
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+#[path = "parts/deadline.rs"]
+mod deadline;
+
+/// How long a listing may take: it ends by itself within milliseconds.
+const DEADLINE: Duration = Duration::from_secs(20);
 use std::thread;
 
 /// The path of a built example (`cargo test -p book` builds them before the tests).
@@ -21,10 +28,31 @@ fn example(name: &str) -> PathBuf {
 
 /// Runs a listing to its end. Each one ends by itself: it reads until its peer closes.
 fn run(name: &str, args: &[&str]) -> Output {
-    Command::new(example(name))
+    let mut child = Command::new(example(name))
         .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {name}: {e}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {name}: {e}"));
+    // Read both pipes on threads of their own, so a full pipe cannot stall the listing.
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
+    let out = thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = stdout.read_to_end(&mut bytes);
+        bytes
+    });
+    let err = thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = stderr.read_to_end(&mut bytes);
+        bytes
+    });
+    let status = deadline::wait_or_kill(&mut child, DEADLINE, name);
+    Output {
+        status,
+        stdout: out.join().expect("the stdout reader"),
+        stderr: err.join().expect("the stderr reader"),
+    }
 }
 
 /// What the test server sends back for the client's frames.

@@ -15,6 +15,9 @@ use std::time::Duration;
 use socket2::{Domain, Socket, Type};
 
 /// How long any one step may take before the test fails instead of hanging.
+#[path = "parts/deadline.rs"]
+mod deadline;
+
 const DEADLINE: Duration = Duration::from_secs(20);
 
 /// The path of a built example. `cargo test -p book` builds the examples before running tests.
@@ -79,7 +82,7 @@ impl Running {
         drop(self.stdin.take());
         // The reading thread ends with the output, which ends with the program.
         while self.line().is_some() {}
-        self.child.wait().expect("wait for the listing")
+        deadline::wait_or_kill(&mut self.child, DEADLINE, "the listing")
     }
 }
 
@@ -99,7 +102,7 @@ fn run_to_end(program: &Path, args: &[&str]) -> (String, ExitStatus) {
         text.push_str(&line);
         text.push('\n');
     }
-    let status = running.child.wait().expect("wait for the listing");
+    let status = deadline::wait_or_kill(&mut running.child, DEADLINE, "the listing");
     (text, status)
 }
 

@@ -9,6 +9,9 @@ use std::thread;
 use std::time::Duration;
 
 /// How long any one step may take before the test fails instead of hanging.
+#[path = "parts/deadline.rs"]
+mod deadline;
+
 const DEADLINE: Duration = Duration::from_secs(20);
 
 /// The path of a built example. `cargo test -p book` builds the examples before running tests.
@@ -92,7 +95,7 @@ fn run_to_end(name: &str, args: &[&str]) -> String {
     let text = receiver
         .recv_timeout(DEADLINE)
         .unwrap_or_else(|_| panic!("{name} {args:?} did not finish"));
-    let status = running.child.wait().expect("wait for the listing");
+    let status = deadline::wait_or_kill(&mut running.child, DEADLINE, name);
     assert!(status.success(), "{name} {args:?} failed: {status}\n{text}");
     text
 }
