@@ -18,9 +18,6 @@ const DEADLINE: Duration = Duration::from_secs(10);
 
 #[test]
 fn wrong_usage_prints_one_line_and_exits_2() {
-    let one_line = predicate::function(|text: &str| {
-        text.lines().filter(|l| !l.trim().is_empty()).count() == 1
-    });
     for target in [Target::Exercises, Target::Solutions] {
         for exercise in EXERCISES {
             let source = target.source_file(exercise.name);
@@ -32,7 +29,9 @@ fn wrong_usage_prints_one_line_and_exits_2() {
                 .assert()
                 .code(2)
                 .stdout(predicate::str::is_empty())
-                .stderr(one_line.clone());
+                .stderr(predicate::function(|text: &str| {
+                    text.lines().filter(|l| !l.trim().is_empty()).count() == 1
+                }));
         }
     }
 }
