@@ -24,8 +24,10 @@ use crate::manifest::{EXERCISES, Exercise};
 use crate::program::Subject;
 use crate::target::{self, Target};
 
-/// Checks wait on the network and on child processes, not on the CPU: run several at once.
-const DEFAULT_THREADS: usize = 8;
+/// Checks wait on the network, on child processes and on the contracts' own timers (three UDP
+/// tries of 1 s each), not on the CPU: run many at once, so that grading takes about as long as
+/// its slowest check.
+const DEFAULT_THREADS: usize = 16;
 
 /// What became of one check, or of an exercise that could not be graded at all.
 #[derive(Clone)]

@@ -7,8 +7,7 @@
 //! end of stream (FIN), so the server's read fails with "connection reset" instead of returning
 //! 0, and the frames it sends after the end of input never arrive.
 //!
-//! Everything else is as the contract says (it is `framed_read_exact_style` up to its last
-//! lines). Symptom: it prints every reply and exits 0, but none of the frames the server sends
+//! Everything else is as the contract says (see `framed_parts`). Symptom: it prints every reply and exits 0, but none of the frames the server sends
 //! after the end of input; the server read a reset.
 //!
 //! Contract: `framed_client HOST PORT`, as in `exercises/framed_client.rs` (chapter 5).
