@@ -36,6 +36,17 @@ impl ServerArgs {
     }
 }
 
+/// `--dual-stack`, for the servers that can take both families on one socket (`udp-server`,
+/// `tcp-server`, `framed-server`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct DualStackArg {
+    /// Listen on one socket for IPv4 and IPv6 alike: bind `[::]` (every interface) with
+    /// IPV6_V6ONLY off. IPv4 clients then show up as `::ffff:127.0.0.1`-style addresses. Takes
+    /// no --host.
+    #[arg(long, conflicts_with = "host")]
+    pub dual_stack: bool,
+}
+
 /// Every address of `host` (a name or an IP literal, IPv6 with or without brackets) and `port`.
 pub fn resolve(host: &str, port: u16) -> anyhow::Result<Vec<SocketAddr>> {
     let bare = host

@@ -76,14 +76,25 @@ pub(crate) enum Cut {
 /// Creates the listening socket step by step, as a C program would: `socket`, `setsockopt`,
 /// `bind`, `listen`.
 pub(crate) fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    listen_v6only(addr, true)
+}
+
+/// One listener for both families: `[::]:port` with `IPV6_V6ONLY` off, so IPv4 clients arrive
+/// too, as IPv4-mapped addresses (`::ffff:127.0.0.1`).
+pub(crate) fn listen_dual_stack(port: u16) -> io::Result<TcpListener> {
+    listen_v6only(crate::dual_stack::any(port), false)
+}
+
+/// `only_v6` matters for an IPv6 address only.
+fn listen_v6only(addr: SocketAddr, only_v6: bool) -> io::Result<TcpListener> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     // Without SO_REUSEADDR, a restarted server could not bind its port again while the old
     // connections linger in TIME-WAIT.
     socket.set_reuse_address(true)?;
     if addr.is_ipv6() {
         // `::1` means IPv6 only; otherwise `::` would also take IPv4 connections, which show up
-        // as odd `::ffff:127.0.0.1` addresses.
-        socket.set_only_v6(true)?;
+        // as odd `::ffff:127.0.0.1` addresses. Only `--dual-stack` asks for that, on purpose.
+        socket.set_only_v6(only_v6)?;
     }
     socket.bind(&addr.into())?;
     socket.listen(BACKLOG)?;

@@ -172,6 +172,16 @@ impl FramedServer {
         })
     }
 
+    /// Listens on one socket for both families (`--dual-stack`): `[::]:port` with
+    /// `IPV6_V6ONLY` off. IPv4 clients show up as IPv4-mapped addresses (`::ffff:127.0.0.1`).
+    pub fn bind_dual_stack(port: u16, options: FramedOptions) -> io::Result<FramedServer> {
+        Ok(FramedServer {
+            listener: conn::listen_dual_stack(port)?,
+            options,
+            journal: Journal::new(),
+        })
+    }
+
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
     }

@@ -29,6 +29,7 @@
 //! | [`proc_net`] | reading `/proc/net/tcp` and `tcp6`, the tables `ss` shows |
 //! | [`sock_diag`] | asking the kernel about one TCP socket over netlink, the way `ss` does |
 //! | [`socket_zoo`] | a process holding TCP and UDP sockets in many states, for chapter 4 |
+//! | [`dual_stack`] | one socket for IPv4 and IPv6: `[::]` with `IPV6_V6ONLY` off, and telling mapped addresses apart |
 //! | [`daemon`] | pid files, `kill(pid, 0)`, who listens on a port, and the chapter 7 daemon |
 //! | [`cli`] | command-line pieces shared by the programs |
 //! | [`trace`] | the tiny standard-error logger behind `--trace` |
@@ -41,6 +42,7 @@
 pub mod cli;
 mod conn;
 pub mod daemon;
+pub mod dual_stack;
 pub mod echo_fork;
 pub mod echo_iterative;
 pub mod echo_poll;

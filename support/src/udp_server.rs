@@ -127,11 +127,24 @@ pub struct UdpServer {
 impl UdpServer {
     /// Binds the server's socket (IPv6 addresses v6-only, so `::1` means IPv6 alone).
     pub fn bind(addr: SocketAddr, options: UdpOptions) -> io::Result<UdpServer> {
-        let socket = bind_udp(addr)?;
+        UdpServer::bind_v6only(addr, true, options)
+    }
+
+    /// Binds one socket for both families (`--dual-stack`): `[::]:port` with `IPV6_V6ONLY` off.
+    /// IPv4 clients then show up as IPv4-mapped addresses (`[::ffff:127.0.0.1]:PORT`), and the
+    /// replies go back to them through the same socket.
+    pub fn bind_dual_stack(port: u16, options: UdpOptions) -> io::Result<UdpServer> {
+        UdpServer::bind_v6only(crate::dual_stack::any(port), false, options)
+    }
+
+    fn bind_v6only(addr: SocketAddr, only_v6: bool, options: UdpOptions) -> io::Result<UdpServer> {
+        let socket = bind_udp_v6only(addr, only_v6)?;
         let stranger = if options.faults.contains(&UdpFault::Stranger) {
             // Same IP, port 0: the system picks another port, so the decoy's source address
-            // differs from the server's by its port alone.
-            Some(bind_udp(SocketAddr::new(socket.local_addr()?.ip(), 0))?)
+            // differs from the server's by its port alone. (A dual-stack server's decoys come
+            // from a dual-stack socket too, so that they reach clients of either family.)
+            let ip = socket.local_addr()?.ip();
+            Some(bind_udp_v6only(SocketAddr::new(ip, 0), only_v6)?)
         } else {
             None
         };
@@ -332,10 +345,11 @@ struct State {
 
 /// A UDP socket bound to `addr`; an IPv6 one accepts IPv6 only (no IPv4-mapped addresses), so the
 /// address family a learner asked for is the one they get.
-fn bind_udp(addr: SocketAddr) -> io::Result<UdpSocket> {
+/// `only_v6` matters for an IPv6 address only: off, `[::]` takes IPv4 datagrams too.
+fn bind_udp_v6only(addr: SocketAddr, only_v6: bool) -> io::Result<UdpSocket> {
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
     if addr.is_ipv6() {
-        socket.set_only_v6(true)?;
+        socket.set_only_v6(only_v6)?;
     }
     socket.bind(&addr.into())?;
     Ok(socket.into())

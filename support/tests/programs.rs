@@ -254,6 +254,43 @@ fn tcp_server_announces_its_port_and_answers_on_ipv6() {
     assert!(server.wait().success());
 }
 
+/// `--dual-stack` on each server that has it: `listening on [::]:PORT`, and one socket answers
+/// an IPv4 client and an IPv6 client.
+#[test]
+fn dual_stack_servers_announce_any_and_answer_both_families() {
+    let mut server = Guard::start(&cargo_bin("udp-server"), &["--dual-stack", "--port", "0"]);
+    let lines = server.stdout_lines();
+    let port = announced_port(&next_line(&lines), "[::]");
+    for ip in ["127.0.0.1", "::1"] {
+        let socket = UdpSocket::bind((ip, 0)).unwrap();
+        socket.set_read_timeout(Some(DEADLINE)).unwrap();
+        socket.send_to(b"hello", (ip, port)).unwrap();
+        let mut buf = [0u8; 100];
+        let (n, _) = socket.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"HELLO", "a reply to {ip}");
+    }
+    server.signal(Signal::SIGTERM);
+    assert!(server.wait().success());
+
+    for program in ["tcp-server", "framed-server"] {
+        let mut server = Guard::start(&cargo_bin(program), &["--dual-stack"]);
+        let lines = server.stdout_lines();
+        let port = announced_port(&next_line(&lines), "[::]");
+        for ip in ["127.0.0.1", "::1"] {
+            // A connection is accepted (the handshake alone would be done by the kernel, but the
+            // close-after-half-close shows the server itself served it).
+            let mut stream = TcpStream::connect((ip, port)).unwrap();
+            stream.set_read_timeout(Some(DEADLINE)).unwrap();
+            stream.shutdown(Shutdown::Write).unwrap();
+            let mut reply = Vec::new();
+            stream.read_to_end(&mut reply).unwrap();
+            assert!(!reply.is_empty(), "{program} said goodbye to {ip}");
+        }
+        server.signal(Signal::SIGTERM);
+        assert!(server.wait().success());
+    }
+}
+
 #[test]
 fn udp_client_prints_what_arrives_and_from_where() {
     let server = UdpServer::bind(

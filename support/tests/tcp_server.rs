@@ -351,3 +351,34 @@ fn stopping_is_prompt_with_a_stalled_client_connected() {
     assert_eq!(read_to_end(&mut mid_line), b"");
     assert!(TcpStream::connect(addr).is_err());
 }
+
+/// `--dual-stack`: one listener, `[::]` with IPV6_V6ONLY off, accepts an IPv4 client and an IPv6
+/// client alike; the IPv4 one is accepted as a mapped address (`::ffff:127.0.0.1`).
+#[test]
+fn dual_stack_accepts_ipv4_and_ipv6_on_one_listener() {
+    let server = TcpLineServer::bind_dual_stack(0, TcpOptions::uppercase(None))
+        .and_then(TcpLineServer::spawn)
+        .unwrap();
+    let port = server.local_addr().port();
+    assert_eq!(server.local_addr().to_string(), format!("[::]:{port}"));
+    let mut clients = Vec::new();
+    for ip in ["127.0.0.1", "::1"] {
+        let mut stream = TcpStream::connect((ip, port)).unwrap();
+        stream.set_read_timeout(Some(DEADLINE)).unwrap();
+        stream.write_all(b"hi\n").unwrap();
+        stream.shutdown(Shutdown::Write).unwrap();
+        assert_eq!(read_to_end(&mut stream), b"HI\nreceived 1 line\nbye\n");
+        clients.push(stream.local_addr().unwrap());
+    }
+    let peers: Vec<SocketAddr> = server
+        .journal()
+        .snapshot()
+        .into_iter()
+        .filter_map(|Stamped { event, .. }| match event {
+            TcpEvent::Accepted { peer, .. } => Some(peer),
+            _ => None,
+        })
+        .collect();
+    let mapped = format!("[::ffff:127.0.0.1]:{}", clients[0].port());
+    assert_eq!(peers, vec![mapped.parse().unwrap(), clients[1]]);
+}

@@ -242,3 +242,39 @@ fn stopping_is_prompt() {
     // The port is free again: the socket was closed.
     UdpSocket::bind(addr).unwrap();
 }
+
+/// `--dual-stack`: one socket, `[::]` with IPV6_V6ONLY off, answers an IPv4 client and an IPv6
+/// client alike; the IPv4 one shows up mapped (`::ffff:127.0.0.1`) in the journal, and its reply
+/// comes back to it from plain `127.0.0.1`.
+#[test]
+fn dual_stack_answers_ipv4_and_ipv6_on_one_socket() {
+    let server = UdpServer::bind_dual_stack(0, UdpOptions::uppercase(None))
+        .and_then(UdpServer::spawn)
+        .unwrap();
+    let port = server.local_addr().port();
+    assert_eq!(server.local_addr().to_string(), format!("[::]:{port}"));
+    let mut senders = Vec::new();
+    for (ip, payload) in [("127.0.0.1", &b"four"[..]), ("::1", &b"six"[..])] {
+        let socket = UdpSocket::bind((ip, 0)).unwrap();
+        socket.set_read_timeout(Some(DEADLINE)).unwrap();
+        socket.send_to(payload, (ip, port)).unwrap();
+        let (reply, from) = recv(&socket);
+        assert_eq!(reply, payload.to_ascii_uppercase());
+        // The reply comes from the address the client sent to, in the client's own family.
+        assert_eq!(from, SocketAddr::new(ip.parse().unwrap(), port));
+        senders.push(socket.local_addr().unwrap());
+    }
+    let seen: Vec<SocketAddr> = server
+        .journal()
+        .snapshot()
+        .into_iter()
+        .filter_map(|Stamped { event, .. }| match event {
+            UdpEvent::Received { from, .. } => Some(from),
+            _ => None,
+        })
+        .collect();
+    let v4 = senders[0];
+    let mapped = format!("[::ffff:127.0.0.1]:{}", v4.port());
+    assert_eq!(seen, vec![mapped.parse().unwrap(), senders[1]]);
+    assert_eq!(support::dual_stack::canonical(seen[0]), v4);
+}

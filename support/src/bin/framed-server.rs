@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use clap::Parser;
-use support::cli::{self, ServerArgs};
+use support::cli::{self, DualStackArg, ServerArgs};
 use support::framed_server::{FrameFault, FramedOptions, FramedServer};
 use support::{signals, trace};
 
@@ -20,6 +20,9 @@ use support::{signals, trace};
 struct Args {
     #[command(flatten)]
     server: ServerArgs,
+
+    #[command(flatten)]
+    dual: DualStackArg,
 
     /// Send every frame one byte per write.
     #[arg(long)]
@@ -81,9 +84,14 @@ fn main() -> ExitCode {
         if args.over_limit {
             options.faults.push(FrameFault::OverLimit);
         }
-        let addr = args.server.addr()?;
-        let server =
-            FramedServer::bind(addr, options).with_context(|| format!("cannot bind {addr}"))?;
+        let server = if args.dual.dual_stack {
+            let port = args.server.port;
+            FramedServer::bind_dual_stack(port, options)
+                .with_context(|| format!("cannot bind [::]:{port} for both families"))?
+        } else {
+            let addr = args.server.addr()?;
+            FramedServer::bind(addr, options).with_context(|| format!("cannot bind {addr}"))?
+        };
         cli::announce(server.local_addr()?)?;
         server.serve().context("serving failed")
     })

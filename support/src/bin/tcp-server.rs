@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use support::cli::{self, ServerArgs};
+use support::cli::{self, DualStackArg, ServerArgs};
 use support::tcp_server::{Pace, TcpFault, TcpLineServer, TcpOptions};
 use support::{signals, trace};
 
@@ -22,6 +22,9 @@ use support::{signals, trace};
 struct Args {
     #[command(flatten)]
     server: ServerArgs,
+
+    #[command(flatten)]
+    dual: DualStackArg,
 
     /// Put this word and a space before every reply, e.g. `--tag demo` answers "hi" with
     /// "demo HI".
@@ -56,9 +59,14 @@ fn main() -> ExitCode {
         if args.close_early {
             options.faults.push(TcpFault::CloseBeforeReply);
         }
-        let addr = args.server.addr()?;
-        let server =
-            TcpLineServer::bind(addr, options).with_context(|| format!("cannot bind {addr}"))?;
+        let server = if args.dual.dual_stack {
+            let port = args.server.port;
+            TcpLineServer::bind_dual_stack(port, options)
+                .with_context(|| format!("cannot bind [::]:{port} for both families"))?
+        } else {
+            let addr = args.server.addr()?;
+            TcpLineServer::bind(addr, options).with_context(|| format!("cannot bind {addr}"))?
+        };
         cli::announce(server.local_addr()?)?;
         server.serve().context("serving failed")
     })

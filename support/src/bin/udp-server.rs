@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use support::cli::{self, ServerArgs};
+use support::cli::{self, DualStackArg, ServerArgs};
 use support::udp_server::{UdpFault, UdpOptions, UdpServer};
 use support::{signals, trace};
 
@@ -22,6 +22,9 @@ use support::{signals, trace};
 struct Args {
     #[command(flatten)]
     server: ServerArgs,
+
+    #[command(flatten)]
+    dual: DualStackArg,
 
     /// Put this word and a space before every reply, e.g. `--tag demo` answers "hi" with
     /// "demo HI", so you can tell several servers apart.
@@ -58,9 +61,14 @@ fn main() -> ExitCode {
         if args.silent {
             options.faults.push(UdpFault::Silent);
         }
-        let addr = args.server.addr()?;
-        let server =
-            UdpServer::bind(addr, options).with_context(|| format!("cannot bind {addr}"))?;
+        let server = if args.dual.dual_stack {
+            let port = args.server.port;
+            UdpServer::bind_dual_stack(port, options)
+                .with_context(|| format!("cannot bind [::]:{port} for both families"))?
+        } else {
+            let addr = args.server.addr()?;
+            UdpServer::bind(addr, options).with_context(|| format!("cannot bind {addr}"))?
+        };
         cli::announce(server.local_addr()?)?;
         server.serve().context("serving failed")
     })
