@@ -177,3 +177,26 @@ fn a_socket_is_a_descriptor() {
     let output = run_to_end("ch01_descriptor", &[]);
     assert!(output.contains("-> socket:["), "output:\n{output}");
 }
+
+#[test]
+fn unix_sockets_by_path_abstract_name_datagram_and_pair() {
+    let dir = std::env::temp_dir().join(format!("socklab-book-unix-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let path = dir.join("listing.sock");
+    let output = run_to_end("ch04_unix", &[path.to_str().expect("a UTF-8 path")]);
+    let result = std::fs::remove_dir_all(&dir);
+    for expected in [
+        format!("listening on {:?} (pathname)", path),
+        "accepted a client named (unnamed)".to_string(),
+        "server read: hello over a path".to_string(),
+        "\" (abstract)".to_string(),
+        "datagram: \"one\"\ndatagram: \"two\"".to_string(),
+        "pair: HELLO FROM THE PARENT".to_string(),
+        "after close, the path exists: true".to_string(),
+    ] {
+        assert!(output.contains(&expected), "no {expected:?} in:\n{output}");
+    }
+    assert!(!path.exists(), "the listing removes its socket file");
+    result.expect("the temporary directory is removed");
+}
