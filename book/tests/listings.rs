@@ -177,3 +177,112 @@ fn a_socket_is_a_descriptor() {
     let output = run_to_end("ch01_descriptor", &[]);
     assert!(output.contains("-> socket:["), "output:\n{output}");
 }
+
+#[test]
+fn unix_sockets_by_path_abstract_name_datagram_and_pair() {
+    let dir = std::env::temp_dir().join(format!("socklab-book-unix-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let path = dir.join("listing.sock");
+    let output = run_to_end("ch04_unix", &[path.to_str().expect("a UTF-8 path")]);
+    let result = std::fs::remove_dir_all(&dir);
+    for expected in [
+        format!("listening on {:?} (pathname)", path),
+        "accepted a client named (unnamed)".to_string(),
+        "server read: hello over a path".to_string(),
+        "\" (abstract)".to_string(),
+        "datagram: \"one\"\ndatagram: \"two\"".to_string(),
+        "pair: HELLO FROM THE PARENT".to_string(),
+        "after close, the path exists: true".to_string(),
+    ] {
+        assert!(output.contains(&expected), "no {expected:?} in:\n{output}");
+    }
+    assert!(!path.exists(), "the listing removes its socket file");
+    result.expect("the temporary directory is removed");
+}
+
+#[test]
+fn sigpipe_is_ignored_so_writes_to_a_closed_peer_fail_with_epipe() {
+    let output = run_to_end("ch07_signals", &["sigpipe"]);
+    for expected in [
+        "SIGPIPE ignored: true",
+        "send to a closed peer: Broken pipe (os error 32) [BrokenPipe]",
+        "write to a closed peer: Broken pipe (os error 32) [EPIPE]",
+    ] {
+        assert!(output.contains(expected), "no {expected:?} in:\n{output}");
+    }
+}
+
+#[test]
+fn sigpipe_at_its_default_kills_at_the_plain_write() {
+    use std::os::unix::process::ExitStatusExt;
+    let mut running = Running::start("ch07_signals", &["sigpipe-default"]);
+    let mut stdout = running.stdout();
+    let status = deadline::wait_or_kill(&mut running.child, DEADLINE, "ch07_signals");
+    let mut output = String::new();
+    let _ = stdout.read_to_string(&mut output);
+    assert_eq!(
+        status.signal(),
+        Some(13),
+        "not killed by SIGPIPE:\n{output}"
+    );
+    assert!(output.contains("SIGPIPE ignored: false\nsend to a closed peer: Broken pipe"));
+    assert!(
+        !output.contains("write"),
+        "the plain write returned:\n{output}"
+    );
+}
+
+#[test]
+fn a_signal_interrupts_a_blocking_read_with_eintr() {
+    let output = run_to_end("ch07_signals", &["eintr"]);
+    assert_eq!(
+        output,
+        "read: Interrupted system call (os error 4) [Interrupted]\n"
+    );
+}
+
+#[test]
+fn the_server_stops_cleanly_on_sigint_and_sigterm() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    use std::io::Write;
+    use std::net::TcpStream;
+    for (signal, name) in [(Signal::SIGINT, "SIGINT"), (Signal::SIGTERM, "SIGTERM")] {
+        let mut server = Running::start("ch07_signals", &["serve"]);
+        let stdout = server.stdout();
+        let (sender, receiver) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let first = receiver
+            .recv_timeout(DEADLINE)
+            .expect("a `listening on` line");
+        let address = first
+            .strip_prefix("listening on ")
+            .expect("`listening on ADDR`");
+        // It serves before the signal...
+        let mut client = TcpStream::connect(address).expect("the server accepts");
+        client.write_all(b"hi\n").expect("the server reads");
+        let mut reply = String::new();
+        client
+            .set_read_timeout(Some(DEADLINE))
+            .expect("a read timeout");
+        BufReader::new(&client)
+            .read_line(&mut reply)
+            .expect("a reply");
+        assert_eq!(reply, "HI\n");
+        // ...and stops on it, saying so, with status 0.
+        let pid = Pid::from_raw(server.child.id() as i32);
+        kill(pid, signal).expect("the server can be signalled");
+        let status = deadline::wait_or_kill(&mut server.child, DEADLINE, "ch07_signals serve");
+        assert!(status.success(), "stopped by {name}: {status}");
+        let last = receiver.recv_timeout(DEADLINE).expect("a last line");
+        assert_eq!(last, format!("got {name}, stopping"));
+    }
+}
