@@ -31,8 +31,9 @@ pub(crate) fn registry() -> std::sync::MutexGuard<'static, Registry> {
 /// process is asked to stop (SIGINT from a terminal's Ctrl-C, SIGTERM, SIGHUP); then exits with
 /// the shell's status for the signal (128 + its number). Call it first thing in `main`, before
 /// any thread starts: the signals are blocked in every thread and taken by one thread of its own,
-/// which may then take locks and kill freely (a signal handler could do neither). [`Run::start`]
-/// empties the mask again in every child, which would otherwise inherit it.
+/// which may then take locks and kill freely (a signal handler could do neither).
+/// [`crate::program::Run::start`] empties the mask again in every child, which would otherwise
+/// inherit it.
 pub fn end_children_on_interrupt() {
     use nix::sys::signal::{SigSet, Signal};
     let mut signals = SigSet::empty();
